@@ -1,0 +1,154 @@
+"""Parameters of a review cycle: one YAML file per cycle, validated here.
+
+Parameters flow one way: ``params/<cycle>.yaml`` -> runner -> papermill -> ``ReviewParams``.
+Unknown keys and wrong types are errors that name the key.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from .paths import ROOT, resolve
+
+
+class ParamsError(ValueError):
+    """A parameters file or value that does not fit the schema; the message names the key."""
+
+
+class TargetOverride(BaseModel):
+    """One target row given in the parameters (same meaning as a row of targets.csv)."""
+
+    model_config = ConfigDict(extra="forbid")
+    indicator: str
+    level: Literal["THCS", "THPT"]
+    area_type: Literal["general", "disadvantaged"] = "general"
+    year_from: int
+    year_to: int
+    target: float | None = Field(default=None, ge=0, le=1)
+    counted_destinations: str = ""
+    target_set: str = "user"
+    source: str = "parameters"
+    standing: str = "user"
+    note: str = ""
+
+
+class ReviewParams(BaseModel):
+    """The validated parameters of one review cycle."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    cycle: str = Field("cang_long_2018_2025", description="name of the review cycle, used in file names")
+    title_vi: str = Field("Sơ kết phân luồng và đào tạo nghề sau THCS, THPT huyện Càng Long 2018-2025")
+    title_en: str = Field("Interim review of streaming and vocational training after THCS and THPT, Càng Long district, 2018-2025")
+    district: str = Field("Huyện Càng Long", description="district (or other area) under review")
+    province: str = Field("Tỉnh Trà Vinh")
+    data: str = Field("data/sample", description="cohort data folder; relative paths are against the repository root")
+    out: str = Field("output/cang_long_2018_2025", description="evidence bundle folder")
+    year_start: int = Field(2018, ge=1990, le=2100, description="first graduation year of the cycle")
+    year_end: int = Field(2025, ge=1990, le=2100, description="last graduation year of the cycle")
+    levels: list[Literal["THCS", "THPT"]] = Field(default_factory=lambda: ["THCS", "THPT"])
+    lang: Literal["vi", "en"] = Field("vi", description="language of the human report")
+    min_cell: int = Field(5, ge=1, description="smallest cell (students) shown in a published table")
+    geography: Literal["pre2025", "post2025"] = Field("pre2025", description="communes before or after 1/7/2025")
+    target_sets: list[str] = Field(default_factory=lambda: ["national_522", "tra_vinh_26_ct_tu"],
+                                   description="shipped target sets in force")
+    targets_file: str | None = Field(None, description="a CSV of targets (columns as reference_data/targets.csv)")
+    targets: list[TargetOverride] = Field(default_factory=list, description="target rows that override the shipped ones")
+    unknown_in_denominator: bool = Field(True, description="keep 'unknown' destinations in the uptake denominator")
+    unknown_share_warning: float = Field(0.10, ge=0, le=1, description="warn when the share of unknown destinations exceeds this")
+    control_group: Literal["notyet", "never"] = Field("notyet", description="comparison group of the staggered-adoption estimator")
+    bootstrap_reps: int = Field(999, ge=0, description="wild/multiplier bootstrap replications (0 = none)")
+    seed: int = Field(20251, description="random seed of every bootstrap")
+    khmer_commune_threshold: float = Field(0.15, ge=0, le=1, description="a commune with at least this Khmer share counts as a Khmer commune")
+    projection_years: list[int] = Field(default_factory=lambda: [2025, 2030])
+    sample_seed: int = Field(2025, description="seed of the synthetic sample generated when data is the sample folder")
+
+    @field_validator("cycle")
+    @classmethod
+    def _cycle_is_a_name(cls, v: str) -> str:
+        if not v or any(ch in v for ch in "/\\ "):
+            raise ValueError("must be a file-name-safe name without spaces or slashes")
+        return v
+
+    @model_validator(mode="after")
+    def _years_in_order(self) -> "ReviewParams":
+        if self.year_end < self.year_start:
+            raise ValueError(f"year_end ({self.year_end}) is before year_start ({self.year_start})")
+        return self
+
+    # -- derived values (computed, never typed into a parameters file) -------------------
+    @property
+    def years(self) -> list[int]:
+        return list(range(self.year_start, self.year_end + 1))
+
+    @property
+    def data_path(self) -> Path:
+        return resolve(self.data)
+
+    @property
+    def out_path(self) -> Path:
+        return resolve(self.out)
+
+    @property
+    def targets_path(self) -> Path | None:
+        return resolve(self.targets_file) if self.targets_file else None
+
+    def title(self) -> str:
+        return self.title_vi if self.lang == "vi" else self.title_en
+
+    def to_yaml_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+
+def _format_errors(err: ValidationError, source: str) -> str:
+    lines = [f"{source}: invalid parameters"]
+    for e in err.errors():
+        key = ".".join(str(x) for x in e["loc"]) or "(file)"
+        value = e.get("input")
+        if e["type"] == "extra_forbidden":
+            lines.append(f"  - key '{key}': unknown parameter (value {value!r}); known keys: {', '.join(ReviewParams.model_fields)}")
+        else:
+            lines.append(f"  - key '{key}': {e['msg']} (value {value!r})")
+    return "\n".join(lines)
+
+
+def parse_params(values: dict[str, Any], source: str = "parameters") -> ReviewParams:
+    """Validate a mapping of parameters; raise ``ParamsError`` naming every bad key."""
+    try:
+        return ReviewParams(**values)
+    except ValidationError as err:
+        raise ParamsError(_format_errors(err, source)) from None
+
+
+def read_params_file(path: str | Path) -> dict[str, Any]:
+    """The raw mapping of a parameters YAML file (errors name the file)."""
+    p = resolve(path, base=Path.cwd()) if not Path(path).is_absolute() else Path(path)
+    if not p.is_file():
+        p2 = resolve(path)
+        if p2.is_file():
+            p = p2
+        else:
+            raise ParamsError(f"{path}: parameters file not found")
+    try:
+        raw = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ParamsError(f"{p}: not valid YAML: {exc}") from None
+    if not isinstance(raw, dict):
+        raise ParamsError(f"{p}: expected a mapping of parameter keys, got {type(raw).__name__}")
+    return raw
+
+
+def load_params(path: str | Path | None = None, **overrides: Any) -> ReviewParams:
+    """Load and validate a parameters file; keyword overrides (``data=``, ``out=``, ...) win.
+
+    Overrides that are ``None`` are ignored, so command-line options can be passed through.
+    """
+    values = read_params_file(path) if path is not None else {}
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return parse_params(values, source=str(path) if path is not None else "parameters")
+
+
+DEFAULT_PARAMS_FILE = ROOT / "params" / "cang_long_2018_2025.yaml"
