@@ -34,13 +34,14 @@ def _coerce_targets(df: pd.DataFrame, source_name: str) -> pd.DataFrame:
     out = df.loc[:, list(TARGET_COLUMNS)].copy()
     for col in ("year_from", "year_to"):
         out[col] = pd.to_numeric(out[col], errors="raise").astype("int64")
-    out["target"] = pd.to_numeric(out["target"], errors="raise").astype("float64")
+    raw = out["target"].astype("string")
+    out["target"] = pd.to_numeric(out["target"], errors="coerce").astype("float64")
     out["counted_destinations"] = out["counted_destinations"].fillna("").astype(str)
-    bad = out["target"].dropna()
-    bad = bad[(bad < 0) | (bad > 1)]
-    if len(bad):
-        i = bad.index[0]
-        raise ValueError(f"{source_name}: row {i + 2}, column target, value {bad.iloc[0]!r}: expected a fraction 0..1")
+    bad = (raw.notna() & out["target"].isna()) | (out["target"] < 0) | (out["target"] > 1)
+    if bad.any():
+        i = int(bad.to_numpy().nonzero()[0][0])
+        raise ValueError(f"{source_name}: row {i + 2}, column target, value {raw.iloc[i]}: "
+                         "expected a fraction 0..1 (40 % is written 0.40)")
     return out
 
 

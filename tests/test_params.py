@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from evaluation.params import ParamsError, ReviewParams, load_params, parse_params
+from evaluation.paths import PARAMS_DIR, ROOT
+
+
+def test_shipped_params_file_is_valid_and_lists_every_key():
+    path = PARAMS_DIR / "cang_long_2018_2025.yaml"
+    p = load_params(path)
+    assert p.years == list(range(2018, 2026))
+    assert p.data_path == ROOT / "data" / "sample"
+    raw = yaml.safe_load(path.read_text())
+    assert set(raw) == set(ReviewParams.model_fields), "the cycle file should spell out every parameter"
+
+
+def test_unknown_key_is_an_error_naming_the_key(tmp_path):
+    f = tmp_path / "p.yaml"
+    f.write_text("cycle: x\nmin_cel: 3\n")
+    with pytest.raises(ParamsError, match="min_cel"):
+        load_params(f)
+
+
+def test_wrong_type_names_key_and_value():
+    with pytest.raises(ParamsError) as exc:
+        parse_params({"min_cell": "five", "lang": "fr"})
+    msg = str(exc.value)
+    assert "min_cell" in msg and "'five'" in msg and "lang" in msg and "'fr'" in msg
+
+
+def test_command_line_overrides_win_and_none_is_ignored(tmp_path):
+    f = tmp_path / "p.yaml"
+    f.write_text("data: a\nout: b\n")
+    p = load_params(f, data="elsewhere", out=None)
+    assert p.data == "elsewhere" and p.out == "b"
+
+
+def test_years_must_be_in_order():
+    with pytest.raises(ParamsError, match="year_end"):
+        parse_params({"year_start": 2025, "year_end": 2018})
+
+
+def test_target_override_is_validated():
+    with pytest.raises(ParamsError, match="target"):
+        parse_params({"targets": [{"indicator": "voc_uptake_target", "level": "THCS",
+                                   "year_from": 2026, "year_to": 2030, "target": 40}]})
+    p = parse_params({"targets": [{"indicator": "voc_uptake_target", "level": "THCS",
+                                   "year_from": 2026, "year_to": 2030, "target": 0.4}]})
+    assert p.targets[0].target == 0.4
