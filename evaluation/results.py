@@ -24,9 +24,10 @@ TIDY_COLUMNS_PP = ("term", "estimate_pp", "std_error", "ci_low", "ci_high", "p_v
 
 
 def _readonly(s: pd.Series) -> pd.Series:
-    s = s.copy()
-    s.values.flags.writeable = False if isinstance(s.values, np.ndarray) else True
-    return s
+    """A float Series whose buffer cannot be written (results objects are read-only)."""
+    arr = np.array(s.to_numpy(dtype=float), dtype=float, copy=True)
+    arr.flags.writeable = False
+    return pd.Series(arr, index=s.index.copy(), name=s.name, copy=False)
 
 
 @dataclass(frozen=True)
