@@ -1,0 +1,294 @@
+"""Indicators of the review, each defined once: vocational uptake, target attainment, coverage.
+
+Every function takes an analysis table (``evaluation.panel.school_year_panel`` or
+``student_cells``) and returns a tidy frame whose first columns are the output contract's
+minimum columns for the table of the same name; extra columns follow. Rates are fractions
+0..1. Counts are numbers of graduates (students) or schools.
+
+Indicators
+----------
+vocational uptake (``rate``) [fraction]
+    Graduates with any ``voc_*`` destination / graduates, summed over the rows of the group
+    (a pooled, graduate-weighted rate, not a mean of school rates).
+target-defined uptake (``target_rate``) [fraction]
+    ``voc_target / graduates``: the same cohort counted the way the target in force defines
+    its indicator (after THPT the national scheme counts college level only).
+share unknown (``unknown_share``) [fraction]
+    Graduates whose destination is unknown / all graduates (unknown included whatever the
+    uptake denominator).
+target attainment (``target_met``) [bool, NA where no target applies]
+    ``target_rate >= target`` (coverage: ``coverage_rate >= target``).
+counseling coverage (``coverage_rate``) [fraction]
+    covered / (schools - missing): the share of the schools that reported counseling staff
+    that have at least one trained counselor. ``coverage_rate_all`` = covered / schools
+    counts the missing reports as not covered (a lower bound).
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from .reference import load_targets, target_in_force
+
+UPTAKE_VALUES: tuple[str, ...] = ("graduates", "vocational", "rate", "unknown", "unknown_share", "voc_target",
+                                  "target_rate", "schools")
+TARGET_COLUMNS: tuple[str, ...] = ("target", "target_met", "target_area_type", "target_source", "target_standing")
+UPTAKE_BY_YEAR_COLUMNS: tuple[str, ...] = (
+    "level", "year", "graduates", "vocational", "rate", "unknown_share", "target_rate", "target", "target_met",
+    "unknown", "voc_target", "schools", "target_area_type", "target_source", "target_standing")
+UPTAKE_BY_COMMUNE_COLUMNS: tuple[str, ...] = (
+    "level", "year", "commune_code", "commune_name", "graduates", "vocational", "rate", "target_rate", "target",
+    "target_met", "suppressed", "disadvantaged", "unknown", "unknown_share", "voc_target", "schools",
+    "target_area_type", "target_source", "target_standing")
+UPTAKE_BY_GROUP_COLUMNS: tuple[str, ...] = (
+    "level", "year", "group_var", "group", "graduates", "vocational", "rate", "suppressed", "unknown",
+    "unknown_share")
+COVERAGE_BY_YEAR_COLUMNS: tuple[str, ...] = (
+    "level", "year", "schools", "covered", "missing", "coverage_rate", "target", "not_covered",
+    "coverage_rate_all", "target_met", "target_area_type", "target_source", "target_standing")
+
+#: Columns blanked in a suppressed row (those present): the rate and every count that would reveal it.
+SUPPRESSED_VALUES: tuple[str, ...] = ("rate", "vocational", "voc_target", "target_rate", "unknown", "unknown_share",
+                                      "target_met")
+GROUP_VARS: tuple[str, ...] = ("sex", "ethnicity", "poor_household")
+
+
+def _as_list(by: str | Sequence[str] | None) -> list[str]:
+    if by is None:
+        return []
+    return [by] if isinstance(by, str) else list(by)
+
+
+def _ratio(num, den) -> np.ndarray:
+    num = np.asarray(num, dtype="float64")
+    den = np.asarray(den, dtype="float64")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
+
+
+# --------------------------------------------------------------------------------------------
+def uptake(panel: pd.DataFrame, *, by: str | Sequence[str], unknown_in_denominator: bool | None = None) -> pd.DataFrame:
+    """Vocational uptake of the rows of ``panel`` grouped by ``by``.
+
+    ``panel`` is a school-year panel or a frame of student cells (columns graduates,
+    vocational, unknown, voc_target; school_id when schools are counted). ``by`` is any list of
+    its columns (level, year, commune_code, school_id, ethnic_boarding, disadvantaged, sex, ...).
+
+    Returns ``by`` + graduates, vocational, unknown, voc_target [students], schools [count of
+    distinct school_id, when present], rate = vocational/graduates, target_rate =
+    voc_target/graduates and unknown_share = unknown/all graduates [fractions; NaN for an empty
+    group]. ``unknown_in_denominator`` (default: the panel's ``attrs``, else True) says whether
+    ``graduates`` already includes the unknown destinations.
+    """
+    keys = _as_list(by)
+    missing = [c for c in [*keys, "graduates", "vocational", "unknown", "voc_target"] if c not in panel.columns]
+    if missing:
+        raise ValueError(f"uptake: the frame has no column(s) {', '.join(missing)}")
+    if unknown_in_denominator is None:
+        unknown_in_denominator = bool(panel.attrs.get("unknown_in_denominator", True))
+    sums = ["graduates", "vocational", "unknown", "voc_target"]
+    if keys:
+        grouped = panel.groupby(keys, observed=True, sort=True, dropna=False)
+        out = grouped[sums].sum()
+        if "school_id" in panel.columns:
+            out["schools"] = grouped["school_id"].nunique()
+        out = out.reset_index()
+    else:
+        out = panel[sums].sum().to_frame().T
+        if "school_id" in panel.columns:
+            out["schools"] = panel["school_id"].nunique()
+    for c in sums:
+        out[c] = out[c].astype("int64")
+    if "schools" not in out.columns:
+        out["schools"] = pd.array([pd.NA] * len(out), dtype="Int64")
+    out["schools"] = out["schools"].astype("Int64")
+    out["rate"] = _ratio(out["vocational"], out["graduates"])
+    out["target_rate"] = _ratio(out["voc_target"], out["graduates"])
+    all_grads = out["graduates"] + (0 if unknown_in_denominator else out["unknown"])
+    out["unknown_share"] = _ratio(out["unknown"], all_grads)
+    return out.loc[:, [*keys, *UPTAKE_VALUES]]
+
+
+def with_targets(frame: pd.DataFrame, targets: pd.DataFrame | None = None, *,
+                 indicator: str = "voc_uptake_target", area_col: str | None = None,
+                 rate_col: str | None = None) -> pd.DataFrame:
+    """Add the target in force and whether it is met to a frame with columns level and year.
+
+    Area type of a row: ``"disadvantaged"`` where ``frame[area_col]`` is true, else ``"general"``;
+    with ``area_col=None`` (district-level rows) every row is ``"general"``. The target is the
+    row of ``targets`` in force for (indicator, level, year, area type) as
+    ``evaluation.reference.target_in_force`` chooses it (a disadvantaged area without its own
+    row falls back to the general target).
+
+    Adds target [fraction; NaN where none applies], target_met [nullable bool:
+    ``frame[rate_col] >= target``, NA where no target or no rate], target_area_type (the area
+    type of the row used), target_source and target_standing (NA where none applies).
+    ``rate_col`` defaults to ``coverage_rate`` for ``counselor_coverage`` and ``target_rate``
+    otherwise. Pass the same targets frame as to ``school_year_panel`` so that target_rate and
+    target measure the same thing.
+    """
+    if targets is None:
+        targets = load_targets()
+    for c in ("level", "year"):
+        if c not in frame.columns:
+            raise ValueError(f"with_targets: the frame has no column {c}")
+    if rate_col is None:
+        rate_col = "coverage_rate" if indicator == "counselor_coverage" else "target_rate"
+    if rate_col not in frame.columns:
+        raise ValueError(f"with_targets: the frame has no column {rate_col}")
+    out = frame.copy()
+    if area_col is None:
+        area = np.full(len(out), "general", dtype=object)
+    else:
+        if area_col not in out.columns:
+            raise ValueError(f"with_targets: the frame has no column {area_col}")
+        area = np.where(out[area_col].fillna(False).astype(bool).to_numpy(), "disadvantaged", "general")
+    keys = pd.DataFrame({"level": out["level"].astype(str).to_numpy(), "year": out["year"].astype("int64").to_numpy(),
+                         "_area": area})
+    combos = keys.drop_duplicates().reset_index(drop=True)
+    found = []
+    for lv, yr, ar in combos.itertuples(index=False):  # one lookup per level x year x area type (a handful)
+        row = target_in_force(targets, indicator=indicator, level=lv, year=int(yr), area_type=ar)
+        found.append((np.nan, pd.NA, pd.NA, pd.NA) if row is None else
+                     (float(row["target"]), row["area_type"], row["source"], row["standing"]))
+    combos[["target", "target_area_type", "target_source", "target_standing"]] = pd.DataFrame(found, index=combos.index)
+    looked = keys.merge(combos, on=["level", "year", "_area"], how="left", validate="many_to_one")
+    out["target"] = looked["target"].astype("float64").to_numpy()
+    for c in ("target_area_type", "target_source", "target_standing"):
+        out[c] = pd.array(looked[c].to_numpy(), dtype="string")
+    rate = out[rate_col].astype("float64").to_numpy()
+    met = pd.array(rate >= out["target"].to_numpy(), dtype="boolean")
+    met[np.isnan(rate) | out["target"].isna().to_numpy()] = pd.NA
+    out["target_met"] = met
+    return out
+
+
+def suppress(frame: pd.DataFrame, *, min_cell: int = 5, count_col: str = "graduates",
+             value_cols: Sequence[str] = SUPPRESSED_VALUES) -> pd.DataFrame:
+    """Statistical disclosure control of a table of cells.
+
+    ``suppressed = frame[count_col] < min_cell`` (a missing count is suppressed too). In a
+    suppressed row every column of ``value_cols`` present in the frame is blanked (NaN/NA; integer
+    counts become nullable ``Int64``), so that the rate and any count that would reveal it are
+    left empty as the output contract asks; the cell size ``count_col`` itself is kept. Returns a
+    copy with the boolean column ``suppressed``. Only primary suppression: a suppressed cell can
+    still be recovered by differencing from totals published elsewhere.
+    """
+    if count_col not in frame.columns:
+        raise ValueError(f"suppress: the frame has no column {count_col}")
+    if min_cell < 1:
+        raise ValueError(f"suppress: min_cell {min_cell!r}: expected an integer >= 1")
+    out = frame.copy()
+    n = pd.to_numeric(out[count_col], errors="coerce").astype("float64").to_numpy()
+    sup = ~(n >= min_cell)
+    for c in value_cols:
+        if c not in out.columns:
+            continue
+        col = out[c]
+        if pd.api.types.is_bool_dtype(col) or isinstance(col.dtype, pd.BooleanDtype):
+            col = col.astype("boolean")
+        elif pd.api.types.is_integer_dtype(col):
+            col = col.astype("Int64")
+        elif not pd.api.types.is_float_dtype(col):
+            col = col.astype(object)
+        col = col.copy()
+        col[sup] = np.nan if pd.api.types.is_float_dtype(col) else pd.NA
+        out[c] = col
+    out["suppressed"] = sup
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# the evidence tables
+# --------------------------------------------------------------------------------------------
+def uptake_by_year(panel: pd.DataFrame, *, targets: pd.DataFrame | None = None) -> pd.DataFrame:
+    """District vocational uptake per level and year against the general target in force.
+
+    ``panel``: one or several levels' school-year panels (concatenated). Columns
+    ``UPTAKE_BY_YEAR_COLUMNS`` (definitions in the module docstring).
+    """
+    out = with_targets(uptake(panel, by=["level", "year"]), targets)
+    return out.loc[:, list(UPTAKE_BY_YEAR_COLUMNS)]
+
+
+def uptake_by_commune(panel: pd.DataFrame, *, targets: pd.DataFrame | None = None, min_cell: int = 5) -> pd.DataFrame:
+    """Vocational uptake per level, year and commune (in the panel's geography), suppressed.
+
+    ``disadvantaged`` of a commune is true when every school of the commune in the panel
+    stands in a disadvantaged (pre-2025) unit (so a post-2025 commune formed of mixed units
+    counts as general; its target is then the general one). The target's area type follows it.
+    Cells with fewer than ``min_cell`` graduates are suppressed (``suppress``). Columns
+    ``UPTAKE_BY_COMMUNE_COLUMNS``.
+    """
+    keys = ["level", "year", "commune_code", "commune_name"]
+    up = uptake(panel, by=keys)
+    dis = panel.groupby(keys, observed=True, sort=True)["disadvantaged"].all().rename("disadvantaged").reset_index()
+    up = up.merge(dis, on=keys, how="left", validate="one_to_one")
+    out = suppress(with_targets(up, targets, area_col="disadvantaged"), min_cell=min_cell)
+    return out.loc[:, list(UPTAKE_BY_COMMUNE_COLUMNS)]
+
+
+def uptake_by_group(cells: pd.DataFrame, *, group_var: str | Sequence[str] = ("sex", "ethnicity"),
+                    min_cell: int = 5) -> pd.DataFrame:
+    """Vocational uptake per level, year and group of ``group_var`` (sex, ethnicity, poor_household).
+
+    ``cells`` is ``evaluation.panel.student_cells`` (one or several levels). Several group
+    variables give their rows stacked, told apart by ``group_var``; a group variable the data
+    lacks gives no rows (an empty frame with the right columns when none is present). The group
+    of poor_household is ``poor`` / ``not_poor``. Cells with fewer than ``min_cell`` graduates
+    are suppressed. Columns ``UPTAKE_BY_GROUP_COLUMNS``.
+    """
+    frames = []
+    for var in _as_list(group_var):
+        if var not in GROUP_VARS:
+            raise ValueError(f"uptake_by_group: group_var {var!r}: expected one of {', '.join(GROUP_VARS)}")
+        if var not in cells.columns:
+            continue
+        up = uptake(cells, by=["level", "year", var]).rename(columns={var: "group"})
+        if var == "poor_household":
+            up["group"] = np.where(up["group"].astype(bool), "poor", "not_poor")
+        up["group"] = up["group"].astype(str)
+        up.insert(2, "group_var", var)
+        frames.append(up)
+    if not frames:
+        empty = pd.DataFrame({c: pd.Series(dtype="float64") for c in UPTAKE_BY_GROUP_COLUMNS})
+        for c in ("level", "group_var", "group"):
+            empty[c] = empty[c].astype(str)
+        empty["year"] = empty["year"].astype("int64")
+        empty["suppressed"] = empty["suppressed"].astype(bool)
+        return empty
+    out = suppress(pd.concat(frames, ignore_index=True), min_cell=min_cell)
+    return out.loc[:, list(UPTAKE_BY_GROUP_COLUMNS)]
+
+
+def coverage_by_year(panel: pd.DataFrame, *, targets: pd.DataFrame | None = None,
+                     by: str | Sequence[str] = ()) -> pd.DataFrame:
+    """Career-counseling coverage per level and year (and ``by``, e.g. ``"ethnic_boarding"``).
+
+    Counted over the schools with graduates of the level that year: schools, covered
+    (trained_counselors >= 1), not_covered, missing (no counseling row) [schools];
+    coverage_rate = covered / (schools - missing) [fraction of reporting schools; NaN when none
+    reported]; coverage_rate_all = covered / schools [fraction, missing counted as not covered:
+    a lower bound]. The target is indicator ``counselor_coverage``, general area type, compared
+    with coverage_rate. Columns ``by`` + ``COVERAGE_BY_YEAR_COLUMNS``.
+    """
+    extra = _as_list(by)
+    keys = ["level", "year", *extra]
+    missing = [c for c in [*keys, "school_id", "coverage_status"] if c not in panel.columns]
+    if missing:
+        raise ValueError(f"coverage_by_year: the frame has no column(s) {', '.join(missing)}")
+    status = panel["coverage_status"].astype(str)
+    work = panel[keys].copy()
+    work["schools"] = 1
+    for s in ("covered", "not_covered", "missing"):
+        work[s] = (status == s).to_numpy().astype("int64")
+    if panel.duplicated(["level", "year", "school_id"]).any():
+        raise ValueError("coverage_by_year: the panel has more than one row per level, year and school_id")
+    out = work.groupby(keys, observed=True, sort=True).sum().reset_index()
+    out["coverage_rate"] = _ratio(out["covered"], out["schools"] - out["missing"])
+    out["coverage_rate_all"] = _ratio(out["covered"], out["schools"])
+    out = with_targets(out, targets, indicator="counselor_coverage")
+    cols = [*keys, *[c for c in COVERAGE_BY_YEAR_COLUMNS if c not in keys]]
+    return out.loc[:, cols]
