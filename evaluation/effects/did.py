@@ -1,0 +1,986 @@
+"""Group-time average treatment effects for staggered adoption (Callaway & Sant'Anna 2021).
+
+Definitions (outcome units; a rate outcome gives effects as fractions, ``pp=True`` turns them
+into percentage points):
+
+- ``ATT(g, t)``: the average effect in period ``t`` on the units first treated in period ``g``
+  (the *group* or cohort), identified by a 2x2 difference-in-differences that compares the
+  change of the outcome of group ``g`` between a base period and ``t`` with the same change
+  among comparison units: the never treated (``control="never"``) or the never and not yet
+  treated (``control="notyet"``: units with first treatment after ``max(t, base) +
+  anticipation``). With ``base_period="varying"`` the base period of a post-treatment cell is
+  the last period before ``g - anticipation`` and that of a pre-treatment cell is ``t - 1``
+  (pseudo-ATTs whose joint nullity is the pre-test of parallel trends); with ``"universal"``
+  every cell uses the last period before ``g - anticipation``.
+- Each 2x2 is estimated as R's ``did`` package does with the panel estimators of ``DRDID``:
+  ``est_method="dr"`` the doubly robust estimator of Sant'Anna & Zhao (2020)
+  (``DRDID::drdid_panel``: logit propensity score fitted by maximum likelihood, linear outcome
+  regression of the change on the comparison units, propensity scores trimmed at 0.995 for
+  comparison units), ``"ipw"`` the normalised inverse probability weighting estimator
+  (``std_ipw_did_panel``) and ``"reg"`` the outcome regression estimator (``reg_did_panel``).
+  Covariates enter linearly with an intercept, at their value in the earlier of the two
+  periods of each 2x2 (the base period for post-treatment cells), as R ``did`` does.
+- Inference: every ``ATT(g, t)`` has an influence function per unit (zero for units outside
+  the cell's group and comparison units, rescaled by ``n / n_cell``); the analytic standard
+  error is ``sqrt(sum_i IF_i^2) / n`` (``did::att_gt`` with ``bstrap = FALSE``). Aggregations
+  add the influence function of the estimated group-share weights ("wif", ``did::aggte``).
+  The multiplier bootstrap draws one weight per unit (or per cluster) and gives bootstrap
+  standard errors (interquartile range / 1.349) and the critical value of the uniform
+  (sup-t) confidence band.
+
+References: Callaway, B. and Sant'Anna, P. H. C. (2021), "Difference-in-Differences with
+multiple time periods", Journal of Econometrics 225(2); Sant'Anna, P. H. C. and Zhao, J.
+(2020), "Doubly robust difference-in-differences estimators", Journal of Econometrics 219(1);
+R packages ``did`` (>= 2.3) and ``DRDID``.
+"""
+from __future__ import annotations
+
+import html
+import math
+import warnings
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+from pandas.api.types import is_bool_dtype, is_numeric_dtype
+from scipy import stats
+
+from evaluation.results import EstimateResults, Summary, TestResult
+
+__all__ = ["staggered_did", "StaggeredDiDResults", "AggregateResults", "DiDInputError"]
+
+#: Standard errors at or below this are treated as "not estimable" (R did's threshold).
+_SE_TOL = math.sqrt(np.finfo(float).eps) * 10
+#: Comparison units with a propensity score at or above this are trimmed (DRDID default).
+_TRIM_LEVEL = 0.995
+_CONTROL_ALIASES = {"notyet": "notyet", "notyettreated": "notyet", "not_yet_treated": "notyet",
+                    "never": "never", "nevertreated": "never", "never_treated": "never"}
+_CONTROL_LABEL = {"notyet": "never treated and not yet treated units",
+                  "never": "never treated units"}
+_METHOD_LABEL = {"dr": "doubly robust (Sant'Anna & Zhao 2020, DRDID::drdid_panel)",
+                 "ipw": "inverse probability weighting (DRDID::std_ipw_did_panel)",
+                 "reg": "outcome regression (DRDID::reg_did_panel)"}
+_KINDS = {"simple": None, "dynamic": "event_time", "group": "group", "calendar": "time"}
+_KIND_ESTIMAND = {
+    "simple": "ATT: post-treatment ATT(g,t) averaged with group-size weights",
+    "dynamic": "ATT by event time (periods since first treatment); overall = mean over event times >= 0",
+    "group": "ATT by group (first treated period); overall = group-size weighted mean",
+    "calendar": "ATT by calendar period; overall = mean over periods",
+}
+_ESTIMATOR = "Callaway & Sant'Anna (2021) staggered DiD"
+
+
+class DiDInputError(ValueError):
+    """The data given to :func:`staggered_did` cannot be used; the message names column and value."""
+
+
+# --------------------------------------------------------------------------------------
+# 2x2 panel estimators (ports of DRDID's drdid_panel, std_ipw_did_panel, reg_did_panel)
+# --------------------------------------------------------------------------------------
+class _CellFailure(Exception):
+    """A 2x2 cell that cannot be estimated (reported as NaN with the reason in the notes)."""
+
+
+def _logit(D: np.ndarray, X: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Fitted probabilities of a weighted logit of ``D`` on ``X`` (IRLS to full convergence).
+
+    Starts as R's ``glm.fit`` does (``mustart = (w*y + 0.5)/(w + 1)``) and iterates Newton
+    steps until the relative change in deviance is below 1e-12.
+    """
+    mu = (w * D + 0.5) / (w + 1.0)
+    eta = np.log(mu / (1.0 - mu))
+    dev_old = np.inf
+    beta = None
+    for _ in range(100):
+        var = mu * (1.0 - mu)
+        z = eta + (D - mu) / var
+        sw = np.sqrt(w * var)
+        beta_new, *_ = np.linalg.lstsq(X * sw[:, None], z * sw, rcond=None)
+        if not np.all(np.isfinite(beta_new)):
+            raise _CellFailure("propensity score logit diverged")
+        beta = beta_new
+        eta = X @ beta
+        mu = 1.0 / (1.0 + np.exp(-eta))
+        mu = np.clip(mu, 1e-300, 1 - 1e-16)
+        dev = -2.0 * np.sum(w * (D * np.log(mu) + (1.0 - D) * np.log1p(-mu)))
+        if abs(dev - dev_old) / (abs(dev) + 0.1) < 1e-12:
+            break
+        dev_old = dev
+    return 1.0 / (1.0 + np.exp(-(X @ beta)))
+
+
+def _wls(y: np.ndarray, X: np.ndarray, w: np.ndarray) -> np.ndarray:
+    sw = np.sqrt(w)
+    coef, *_ = np.linalg.lstsq(X * sw[:, None], y * sw, rcond=None)
+    return coef
+
+
+def _ols_rep_dot(X, D, w, resid, M):
+    """``asy.lin.rep.ols %*% M`` of DRDID without forming the n x k matrix."""
+    n = len(D)
+    wols = w * (1.0 - D)
+    XpX = (X * wols[:, None]).T @ X / n
+    return (wols * resid) * (X @ np.linalg.solve(XpX, M))
+
+
+def _ps_rep_dot(X, D, w, ps, M):
+    """``asy.lin.rep.ps %*% M`` of DRDID (logit score times inverse Hessian)."""
+    n = len(D)
+    info = (X * (w * ps * (1.0 - ps))[:, None]).T @ X
+    return (w * (D - ps)) * (X @ (np.linalg.solve(info, M) * n))
+
+
+def _trimmed_pscore(D, X, w):
+    ps = np.minimum(_logit(D, X, w), 1 - 1e-6)
+    keep = np.where(D == 1, ps < 1.01, ps < _TRIM_LEVEL).astype(float)
+    return ps, keep
+
+
+def _drdid_panel(dy, D, X, w):
+    ps, trim = _trimmed_pscore(D, X, w)
+    c = D == 0
+    out = X @ _wls(dy[c], X[c], w[c])
+    resid = dy - out
+    w_treat = trim * w * D
+    w_cont = trim * w * ps * (1.0 - D) / (1.0 - ps)
+    if w_treat.sum() <= 0 or w_cont.sum() <= 0:
+        raise _CellFailure("no treated or no comparison weight left after trimming")
+    dr_treat = w_treat * resid
+    dr_cont = w_cont * resid
+    eta_t = dr_treat.mean() / w_treat.mean()
+    eta_c = dr_cont.mean() / w_cont.mean()
+    M1 = (X * w_treat[:, None]).mean(axis=0)
+    inf_treat = (dr_treat - w_treat * eta_t - _ols_rep_dot(X, D, w, resid, M1)) / w_treat.mean()
+    M2 = (X * (w_cont * (resid - eta_c))[:, None]).mean(axis=0)
+    M3 = (X * w_cont[:, None]).mean(axis=0)
+    inf_cont = (dr_cont - w_cont * eta_c + _ps_rep_dot(X, D, w, ps, M2)
+                - _ols_rep_dot(X, D, w, resid, M3)) / w_cont.mean()
+    return eta_t - eta_c, inf_treat - inf_cont
+
+
+def _ipw_did_panel(dy, D, X, w):
+    ps, trim = _trimmed_pscore(D, X, w)
+    w_treat = trim * w * D
+    w_cont = trim * w * ps * (1.0 - D) / (1.0 - ps)
+    if w_treat.sum() <= 0 or w_cont.sum() <= 0:
+        raise _CellFailure("no treated or no comparison weight left after trimming")
+    att_t = w_treat * dy
+    att_c = w_cont * dy
+    eta_t = att_t.mean() / w_treat.mean()
+    eta_c = att_c.mean() / w_cont.mean()
+    inf_treat = (att_t - w_treat * eta_t) / w_treat.mean()
+    M2 = (X * (w_cont * (dy - eta_c))[:, None]).mean(axis=0)
+    inf_cont = (att_c - w_cont * eta_c + _ps_rep_dot(X, D, w, ps, M2)) / w_cont.mean()
+    return eta_t - eta_c, inf_treat - inf_cont
+
+
+def _reg_did_panel(dy, D, X, w):
+    c = D == 0
+    out = X @ _wls(dy[c], X[c], w[c])
+    w_treat = w * D
+    eta_t = (w_treat * dy).mean() / w_treat.mean()
+    eta_c = (w_treat * out).mean() / w_treat.mean()
+    inf_treat = (w_treat * dy - w_treat * eta_t) / w_treat.mean()
+    M1 = (X * w_treat[:, None]).mean(axis=0)
+    inf_cont = (w_treat * out - w_treat * eta_c + _ols_rep_dot(X, D, w, dy - out, M1)) / w_treat.mean()
+    return eta_t - eta_c, inf_treat - inf_cont
+
+
+_ESTIMATORS = {"dr": _drdid_panel, "ipw": _ipw_did_panel, "reg": _reg_did_panel}
+
+
+def _rcond1(a: np.ndarray) -> float:
+    try:
+        return 1.0 / np.linalg.cond(a, 1)
+    except np.linalg.LinAlgError:
+        return 0.0
+
+
+def _estimate_cell(method, dy, D, X, w) -> tuple[float, np.ndarray]:
+    """One 2x2 with R did's feasibility checks; raises _CellFailure with the reason."""
+    n_treat, n_cont = int(D.sum()), int((1 - D).sum())
+    if n_treat == 0 or n_cont == 0:
+        raise _CellFailure("no treated units" if n_treat == 0 else "no comparison units")
+    if np.linalg.matrix_rank(X) < X.shape[1]:
+        raise _CellFailure("covariates are collinear within the cell")
+    if method in ("dr", "ipw"):
+        # R did's preliminary (unweighted) logit: overlap fails when a score reaches 0.999.
+        if float(np.max(_logit(D, X, np.ones_like(D)))) >= 0.999:
+            raise _CellFailure("propensity score overlap violated (a fitted score >= 0.999)")
+    if method in ("dr", "reg"):
+        Xc = X[D == 0]
+        if _rcond1(Xc.T @ Xc) < np.finfo(float).eps:
+            raise _CellFailure("covariate matrix of the comparison units is singular")
+    wn = w / w.mean()
+    att, inf = _ESTIMATORS[method](dy, D, X, wn)
+    if not np.isfinite(att) or not np.all(np.isfinite(inf)):
+        raise _CellFailure("non-finite estimate")
+    return float(att), inf
+
+
+# --------------------------------------------------------------------------------------
+# Input preparation
+# --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Panel:
+    unit_ids: np.ndarray      # (n,) sorted unit identifiers
+    times: np.ndarray         # (T,) sorted periods
+    Y: np.ndarray             # (n, T) outcome
+    G: np.ndarray             # (n,) first treated period, 0 = never (after R's recodings)
+    w: np.ndarray             # (n,) unit sampling weights (1 when none)
+    X: np.ndarray | None      # (n, T, p) covariates
+    glist: np.ndarray         # groups for which ATT(g,t) is estimated
+    long: pd.DataFrame        # kept rows of the input (all columns), for cluster look-ups
+    dropped: dict[str, int]
+    notes: list[str]
+
+
+def _numeric(df: pd.DataFrame, col: str, role: str) -> pd.Series:
+    s = df[col]
+    if is_bool_dtype(s):
+        return s.astype(float)
+    if not is_numeric_dtype(s):
+        conv = pd.to_numeric(s, errors="coerce")
+        bad = conv.isna() & s.notna()
+        if bad.any():
+            i = bad.idxmax()
+            raise DiDInputError(f"{role} column {col!r} must be numeric; row {i!r} has value {s[i]!r}")
+        s = conv
+    return s.astype(float)
+
+
+def _constant_within(df: pd.DataFrame, unit: str, col: str, role: str) -> None:
+    agg = df.groupby(unit, sort=False)[col].agg(["min", "max"])
+    bad = agg.index[agg["min"] != agg["max"]]
+    if len(bad):
+        u = bad[0]
+        vals = sorted(pd.unique(df.loc[df[unit] == u, col].dropna()).tolist())
+        raise DiDInputError(
+            f"{role} column {col!r} must be constant within each unit, but unit {unit}={u!r} has "
+            f"values {vals} ({len(bad)} unit(s) affected)")
+
+
+def _prepare(data, *, outcome, unit, time, group, covariates, weights, control, anticipation) -> _Panel:
+    if not isinstance(data, pd.DataFrame):
+        raise TypeError(f"data must be a pandas DataFrame, not {type(data).__name__}")
+    roles = [(outcome, "outcome"), (unit, "unit"), (time, "time"), (group, "group")]
+    roles += [(c, "covariate") for c in covariates]
+    if weights is not None:
+        roles.append((weights, "weights"))
+    for col, role in roles:
+        if not isinstance(col, str):
+            raise DiDInputError(f"{role} must be a column name (str), not {col!r}")
+        if col not in data.columns:
+            raise DiDInputError(f"{role} column {col!r} not found in data; columns are {list(map(str, data.columns))}")
+    core = [outcome, unit, time, group]
+    if len(set(core)) < 4:
+        raise DiDInputError(f"outcome, unit, time and group must be four different columns, got {core}")
+    if len(data) == 0:
+        raise DiDInputError("data has no rows")
+    notes: list[str] = []
+    dropped = {"missing_values": 0, "unbalanced": 0, "treated_in_first_period": 0}
+
+    cols = list(dict.fromkeys(core + list(covariates) + ([weights] if weights else [])))
+    df = pd.DataFrame(index=data.index)
+    df[unit] = data[unit]
+    if df[unit].isna().any():
+        i = df[unit].isna().idxmax()
+        raise DiDInputError(f"unit column {unit!r} is missing in row {i!r}")
+    df[time] = _numeric(data, time, "time")
+    if not np.all(np.isfinite(df[time])):
+        i = (~np.isfinite(df[time])).idxmax()
+        raise DiDInputError(f"time column {time!r} is missing or infinite in row {i!r} (value {data[time][i]!r})")
+    g = _numeric(data, group, "group")
+    g = g.where(np.isfinite(g) | g.isna(), 0.0).fillna(0.0)  # NaN or +inf: never treated
+    if (g < 0).any():
+        i = (g < 0).idxmax()
+        raise DiDInputError(f"group column {group!r} must be the first treated period (0 or empty = never "
+                            f"treated); row {i!r} has value {data[group][i]!r}")
+    df[group] = g
+    df[outcome] = _numeric(data, outcome, "outcome")
+    for c in covariates:
+        df[c] = _numeric(data, c, "covariate")
+    if weights is not None:
+        df[weights] = _numeric(data, weights, "weights")
+        if (df[weights] < 0).any():
+            i = (df[weights] < 0).idxmax()
+            raise DiDInputError(f"weights column {weights!r} must be non-negative; row {i!r} has value {data[weights][i]!r}")
+    dup = df.duplicated([unit, time])
+    if dup.any():
+        i = dup.idxmax()
+        raise DiDInputError(f"more than one row for unit {unit}={df[unit][i]!r} and {time}={data[time][i]!r} (row {i!r}); "
+                            "the panel must have one row per unit and period")
+    _constant_within(df, unit, group, "group")
+    if weights is not None:
+        _constant_within(df, unit, weights, "weights")
+
+    # Units with a missing (or infinite) outcome, covariate or weight in any period are dropped.
+    value_cols = [outcome] + list(covariates) + ([weights] if weights else [])
+    bad_row = ~np.isfinite(df[value_cols].to_numpy(dtype=float)).all(axis=1)
+    if bad_row.any():
+        bad_units = pd.unique(df.loc[bad_row, unit])
+        dropped["missing_values"] = len(bad_units)
+        df = df[~df[unit].isin(bad_units)]
+        notes.append(f"{len(bad_units)} unit(s) dropped because the outcome, a covariate or the weight is "
+                     f"missing in at least one period ({int(bad_row.sum())} row(s) affected).")
+        if len(df) == 0:
+            raise DiDInputError(f"every unit has a missing value in {value_cols}; nothing left to estimate")
+
+    times = np.sort(df[time].unique())
+    # Groups first treated after the last period (+ anticipation) are never treated in the window.
+    late = df[group] > times[-1] + anticipation
+    if late.any():
+        n_late = df.loc[late, unit].nunique()
+        df.loc[late, group] = 0.0
+        notes.append(f"{n_late} unit(s) first treated after the last period ({times[-1]:g}) are counted as never treated.")
+    latest_only_control = None
+    if not (df[group] == 0).any():
+        latest = df[group].max()
+        cutoff = latest - anticipation
+        df = df[df[time] < cutoff].copy()
+        if len(df) == 0:
+            raise DiDInputError(f"no never-treated units and no period before the last group ({latest:g}); "
+                                "check that the group column is on the same scale as the time column")
+        if control == "never":
+            df.loc[df[group] == latest, group] = 0.0
+            msg = (f"No never-treated units: the last group (first treated in {latest:g}) is used as the "
+                   f"never-treated comparison group and periods from {cutoff:g} on are dropped (as R did).")
+        else:
+            latest_only_control = latest
+            msg = (f"No never-treated units: the last group (first treated in {latest:g}) serves only as a "
+                   f"not-yet-treated comparison group and periods from {cutoff:g} on are dropped (as R did).")
+        notes.append(msg)
+        warnings.warn(msg, stacklevel=3)
+        times = np.sort(df[time].unique())
+    first = times[0]
+    early = (df[group] > 0) & (df[group] <= first + anticipation)
+    if early.any():
+        early_units = pd.unique(df.loc[early, unit])
+        dropped["treated_in_first_period"] = len(early_units)
+        df = df[~df[unit].isin(early_units)]
+        notes.append(f"{len(early_units)} unit(s) dropped because they were already treated in the first "
+                     f"period ({first:g}{' + anticipation' if anticipation else ''}): no pre-treatment period.")
+    if len(df) == 0:
+        raise DiDInputError("no units left after dropping units treated in the first period")
+    times = np.sort(df[time].unique())
+    counts = df.groupby(unit, sort=False)[time].transform("size")
+    unbalanced = counts != len(times)
+    if unbalanced.any():
+        ub_units = pd.unique(df.loc[unbalanced, unit])
+        dropped["unbalanced"] = len(ub_units)
+        df = df[~unbalanced]
+        notes.append(f"{len(ub_units)} unit(s) dropped because they are not observed in all {len(times)} periods "
+                     "(balanced panel, as R did with allow_unbalanced_panel = FALSE).")
+    if len(df) == 0:
+        raise DiDInputError("no unit is observed in every period; the estimator needs a balanced panel")
+
+    codes, unit_ids = pd.factorize(df[unit], sort=True)
+    tidx = np.searchsorted(times, df[time].to_numpy())
+    n, T = len(unit_ids), len(times)
+    Y = np.full((n, T), np.nan)
+    Y[codes, tidx] = df[outcome].to_numpy(dtype=float)
+    G = np.zeros(n)
+    G[codes] = df[group].to_numpy(dtype=float)
+    w = np.ones(n)
+    if weights is not None:
+        w[codes] = df[weights].to_numpy(dtype=float)
+        if w.sum() <= 0:
+            raise DiDInputError(f"weights column {weights!r} sums to zero over the kept units")
+    X = None
+    if covariates:
+        X = np.full((n, T, len(covariates)), np.nan)
+        X[codes, tidx, :] = df[list(covariates)].to_numpy(dtype=float)
+        varying = [c for k, c in enumerate(covariates) if np.any(X[:, :, k] != X[:, :1, k])]
+        if varying:
+            notes.append(f"covariate(s) {varying} vary over time within units; each 2x2 comparison uses their "
+                         "value in its earlier period (the base period of post-treatment cells), as R did.")
+    glist = np.unique(G[(G > 0) & (G > times[0] + anticipation)])
+    if latest_only_control is not None:
+        glist = glist[glist < latest_only_control]
+    if len(glist) == 0:
+        raise DiDInputError(f"no treated group with a pre-treatment period in column {group!r}: "
+                            "nothing to estimate")
+    long = data.loc[df.index].copy()
+    return _Panel(unit_ids=np.asarray(unit_ids), times=times, Y=Y, G=G, w=w, X=X, glist=glist,
+                  long=long, dropped=dropped, notes=notes)
+
+
+# --------------------------------------------------------------------------------------
+# Group-time ATTs
+# --------------------------------------------------------------------------------------
+def _cells(p: _Panel, *, control, base_period, anticipation):
+    """(group, time, current index, base index) of every ATT(g,t) R did estimates."""
+    times = p.times
+    out = []
+    for g in p.glist:
+        pre = np.flatnonzero(times + anticipation < g)
+        last_pre = int(pre[-1])
+        if base_period == "varying":
+            for ti in range(1, len(times)):
+                base = last_pre if g <= times[ti] else ti - 1
+                out.append((g, times[ti], ti, base))
+        else:
+            for ti in range(len(times)):
+                out.append((g, times[ti], ti, last_pre))
+    return out
+
+
+def _att_gt(p: _Panel, *, control, est_method, base_period, anticipation):
+    n = len(p.G)
+    cells = _cells(p, control=control, base_period=base_period, anticipation=anticipation)
+    att = np.full(len(cells), np.nan)
+    inf = np.zeros((n, len(cells)))
+    failures: list[str] = []
+    ones = np.ones((n, 1))
+    for k, (g, t, ti, bi) in enumerate(cells):
+        if ti == bi:  # universal base period: the reference cell is 0 by construction
+            att[k] = 0.0
+            continue
+        if control == "never":
+            C = p.G == 0
+        else:
+            C = (p.G == 0) | ((p.G > p.times[max(ti, bi)] + anticipation) & (p.G != g))
+        idx = (p.G == g) | C
+        n1 = int(idx.sum())
+        dy = p.Y[idx, ti] - p.Y[idx, bi]
+        D = (p.G[idx] == g).astype(float)
+        X = ones[idx] if p.X is None else np.column_stack([ones[idx], p.X[idx, min(ti, bi), :]])
+        try:
+            a, f = _estimate_cell(est_method, dy, D, X, p.w[idx])
+        except (_CellFailure, np.linalg.LinAlgError) as exc:
+            failures.append(f"ATT(g={g:g}, t={t:g}) not estimable: {exc}; set to NaN (as R did).")
+            inf[:, k] = np.nan
+            continue
+        att[k] = a
+        inf[idx, k] = (n / n1) * f
+    frame = pd.DataFrame({"group": [c[0] for c in cells], "time": [c[1] for c in cells]})
+    frame["event_time"] = frame["time"] - frame["group"]
+    frame["post"] = frame["group"] <= frame["time"]
+    frame["estimate"] = att
+    se = np.sqrt(np.sum(inf**2, axis=0)) / n
+    se[~(se > _SE_TOL)] = np.nan
+    frame["std_error"] = se
+    for w_ in failures:
+        warnings.warn(w_, stacklevel=3)
+    return frame, inf, failures
+
+
+def _pretest(frame: pd.DataFrame, inf: np.ndarray) -> TestResult | None:
+    """Wald test that all pre-treatment ATT(g,t) are zero (R did's ``W``/``Wpval``)."""
+    n = inf.shape[0]
+    pre = np.flatnonzero((frame["group"] > frame["time"]).to_numpy() & frame["std_error"].notna().to_numpy())
+    if len(pre) == 0:
+        return None
+    a = frame["estimate"].to_numpy()[pre]
+    V = inf[:, pre].T @ inf[:, pre] / n
+    if _rcond1(V) <= np.finfo(float).eps:
+        return None
+    W = float(n * a @ np.linalg.solve(V, a))
+    return TestResult(name="Pre-test of parallel trends (Wald)", statistic=W,
+                      p_value=float(stats.chi2.sf(W, len(pre))), df=float(len(pre)),
+                      null="every pre-treatment ATT(g,t) is zero", distribution="chi2")
+
+
+# --------------------------------------------------------------------------------------
+# Multiplier bootstrap
+# --------------------------------------------------------------------------------------
+_MAMMEN_LOW = (1.0 - math.sqrt(5.0)) / 2.0
+_MAMMEN_HIGH = (1.0 + math.sqrt(5.0)) / 2.0
+_MAMMEN_P_LOW = (math.sqrt(5.0) + 1.0) / (2.0 * math.sqrt(5.0))
+
+
+def _multiplier_bootstrap(inf: np.ndarray, *, reps: int, seed, clusters: np.ndarray | None,
+                          alpha: float, multiplier: str = "mammen", band_cols: np.ndarray | None = None):
+    """Bootstrap SEs and the sup-t critical value of the uniform band (R did's ``mboot``).
+
+    ``inf`` is n x k. With ``clusters`` (one label per unit) the influence function is summed
+    within cluster and one multiplier is drawn per cluster. Returns (se (k,), crit_val, n_clusters).
+    ``band_cols`` selects the columns over which the sup-t statistic is taken (default: all).
+    """
+    n, k = inf.shape
+    if clusters is not None:
+        codes, uniq = pd.factorize(pd.Series(clusters), sort=True)
+        S = np.zeros((len(uniq), k))
+        np.add.at(S, codes, inf)
+    else:
+        S = inf
+    m = S.shape[0]
+    finite = np.all(np.isfinite(S), axis=0)
+    S = np.where(finite, S, 0.0)
+    rng = np.random.default_rng(seed)
+    chunk = max(1, min(reps, int(2e7 // max(m, 1))))
+    bres = np.empty((reps, k))
+    for start in range(0, reps, chunk):
+        b = min(chunk, reps - start)
+        if multiplier == "mammen":
+            v = np.where(rng.random((b, m)) < _MAMMEN_P_LOW, _MAMMEN_LOW, _MAMMEN_HIGH)
+        elif multiplier == "rademacher":
+            v = rng.integers(0, 2, size=(b, m)) * 2.0 - 1.0
+        else:
+            raise ValueError(f"multiplier must be 'mammen' or 'rademacher', not {multiplier!r}")
+        bres[start:start + b] = math.sqrt(m) * (v @ S) / m
+    q75 = np.quantile(bres, 0.75, axis=0, method="inverted_cdf")
+    q25 = np.quantile(bres, 0.25, axis=0, method="inverted_cdf")
+    sigma = (q75 - q25) / (stats.norm.ppf(0.75) - stats.norm.ppf(0.25))
+    ok = finite & (sigma > _SE_TOL)
+    sigma = np.where(ok, sigma, np.nan)
+    cols = np.flatnonzero(ok) if band_cols is None else np.intersect1d(np.flatnonzero(ok), band_cols)
+    crit = np.nan
+    if len(cols):
+        bT = np.max(np.abs(bres[:, cols] / sigma[cols]), axis=1)
+        crit = float(np.quantile(bT, 1 - alpha, method="inverted_cdf"))
+    se = sigma * math.sqrt(m) / n
+    return se, crit, m
+
+
+# --------------------------------------------------------------------------------------
+# Results objects
+# --------------------------------------------------------------------------------------
+def _frozen(a: np.ndarray) -> np.ndarray:
+    a = np.array(a, dtype=float, copy=True)
+    a.flags.writeable = False
+    return a
+
+
+def _scaled(frame: pd.DataFrame, pp: bool, cols=("estimate", "std_error", "ci_low", "ci_high", "band_low", "band_high")) -> pd.DataFrame:
+    out = frame.copy()
+    if pp:
+        for c in cols:
+            if c in out:
+                out[c] = out[c] * 100.0
+        out = out.rename(columns={"estimate": "estimate_pp"})
+    return out.reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class AggregateResults:
+    """An aggregation of the ATT(g,t) (``did::aggte``): components and an overall ATT.
+
+    ``kind`` is ``simple``, ``dynamic`` (by event time), ``group`` or ``calendar``. ``overall``
+    is an :class:`~evaluation.results.EstimateResults` with the single term ``"ATT"``.
+    ``to_frame()`` has one row per component: the key column (``event_time``, ``group`` or
+    ``time``; none for ``simple``, whose single row is the overall ATT), ``estimate``,
+    ``std_error``, ``ci_low``, ``ci_high``, ``p_value`` (pointwise, normal) and, after a
+    bootstrap, ``band_low``/``band_high`` (uniform band, sup-t critical value
+    ``critical_value``). Units: the outcome's (``pp=True``: times 100, ``estimate_pp``).
+    """
+
+    kind: str
+    overall: EstimateResults
+    components: pd.DataFrame = field(repr=False)
+    influence_function: np.ndarray = field(repr=False)
+    critical_value: float = float("nan")
+    bootstrap: Mapping[str, Any] | None = None
+    notes: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "influence_function", _frozen(self.influence_function))
+        object.__setattr__(self, "components", self.components.copy())
+        if self.bootstrap is not None:
+            object.__setattr__(self, "bootstrap", MappingProxyType(dict(self.bootstrap)))
+        object.__setattr__(self, "notes", tuple(self.notes))
+
+    @property
+    def key(self) -> str | None:
+        """Name of the component key column (None for ``simple``)."""
+        return _KINDS[self.kind]
+
+    def to_frame(self, *, pp: bool = False) -> pd.DataFrame:
+        """One row per component (see the class docstring); ``pp=True`` gives percentage points."""
+        return _scaled(self.components, pp)
+
+    # delegation to the overall estimate
+    @property
+    def params(self) -> pd.Series:
+        return self.overall.params
+
+    @property
+    def std_errors(self) -> pd.Series:
+        return self.overall.std_errors
+
+    @property
+    def pvalues(self) -> pd.Series:
+        return self.overall.pvalues
+
+    def conf_int(self, level: float = 0.95) -> pd.DataFrame:
+        return self.overall.conf_int(level)
+
+    @property
+    def summary(self) -> Summary:
+        table = self.to_frame()
+        if self.key is not None:
+            table = table.set_index(self.key)
+        est = float(self.overall.params["ATT"])
+        se = float(self.overall.std_errors["ATT"])
+        lines = [f"overall ATT = {est:.4f} (SE {se:.4f}; {self.overall.cov_type})"]
+        if self.bootstrap is not None:
+            lines.append(f"uniform band critical value {self.critical_value:.3f} "
+                         f"({self.bootstrap['reps']} multiplier bootstrap draws)")
+        lines += [str(t) for t in self.overall.tests.values()]
+        lines += list(self.notes)
+        return Summary(title=f"{_ESTIMATOR}: {self.kind} aggregation — {_KIND_ESTIMAND[self.kind]}",
+                       table=table, notes=tuple(lines))
+
+    def __str__(self) -> str:
+        return self.summary.as_text()
+
+    def _repr_html_(self) -> str:
+        return self.summary.as_html()
+
+
+@dataclass(frozen=True)
+class StaggeredDiDResults:
+    """Group-time ATTs of :func:`staggered_did` with their influence functions.
+
+    ``att_gt()`` gives the ATT(g,t) table, ``aggregate(kind)`` the simple, dynamic (event
+    study), group and calendar aggregations, ``pretest`` the Wald pre-test of parallel
+    trends, ``influence_function`` the n_units x n_cells matrix (rows: units in sorted order
+    of their id, columns: rows of ``att_gt()``). ``params``, ``std_errors``, ``pvalues`` and
+    ``conf_int`` are those of the simple aggregation (term ``"ATT"``). ``info`` holds
+    n_units, n_obs, n_groups, n_periods, comparison group, method, dropped units, etc.
+    """
+
+    outcome: str
+    control: str
+    est_method: str
+    base_period: str
+    anticipation: float
+    alpha: float
+    influence_function: np.ndarray = field(repr=False)
+    pretest: TestResult | None
+    info: Mapping[str, Any] = field(repr=False)
+    notes: tuple[str, ...] = field(repr=False)
+    _cells: pd.DataFrame = field(repr=False)
+    _G: np.ndarray = field(repr=False)
+    _w: np.ndarray = field(repr=False)
+    _times: np.ndarray = field(repr=False)
+    _long: pd.DataFrame = field(repr=False)
+    _unit_col: str = field(repr=False)
+    _unit_ids: np.ndarray = field(repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "influence_function", _frozen(self.influence_function))
+        object.__setattr__(self, "info", MappingProxyType(dict(self.info)))
+        object.__setattr__(self, "notes", tuple(self.notes))
+        object.__setattr__(self, "_simple", self.aggregate("simple"))
+
+    # -- ATT(g,t) ------------------------------------------------------------------------
+    def att_gt(self, *, bootstrap: bool = False, reps: int = 999, seed=None, cluster: str | None = None,
+               multiplier: str = "mammen") -> pd.DataFrame:
+        """ATT(g,t) table: group, time, event_time, estimate, std_error, ci_low, ci_high, p_value.
+
+        Analytic (influence function) standard errors and pointwise normal intervals at level
+        ``1 - alpha``. With ``bootstrap=True`` the standard errors are multiplier-bootstrap ones
+        (``reps`` draws, ``seed`` for a numpy Generator, clustered on the unit-constant column
+        ``cluster`` if given) and ``band_low``/``band_high`` give the uniform confidence band.
+        """
+        c = self._cells
+        out = c[["group", "time", "event_time", "estimate", "std_error"]].copy()
+        crit = None
+        if bootstrap:
+            se, crit, _ = self._boot(self.influence_function, reps=reps, seed=seed, cluster=cluster,
+                                     multiplier=multiplier)
+            out["std_error"] = np.where(out["estimate"].notna(), se, np.nan)
+        elif cluster is not None:
+            raise ValueError("clustered standard errors need bootstrap=True (as in R did)")
+        return self._with_intervals(out, crit)
+
+    def _with_intervals(self, out: pd.DataFrame, crit: float | None) -> pd.DataFrame:
+        z = stats.norm.ppf(1 - self.alpha / 2)
+        est, se = out["estimate"], out["std_error"]
+        out["ci_low"] = est - z * se
+        out["ci_high"] = est + z * se
+        out["p_value"] = 2 * stats.norm.sf(np.abs(est / se))
+        if crit is not None:
+            out["band_low"] = est - crit * se
+            out["band_high"] = est + crit * se
+        return out.reset_index(drop=True)
+
+    def _cluster_labels(self, cluster: str) -> np.ndarray:
+        if cluster not in self._long.columns:
+            raise DiDInputError(f"cluster column {cluster!r} not found in data")
+        d = self._long[[self._unit_col, cluster]]
+        if d[cluster].isna().any():
+            i = d[cluster].isna().idxmax()
+            raise DiDInputError(f"cluster column {cluster!r} is missing in row {i!r}")
+        nun = d.groupby(self._unit_col, sort=False)[cluster].nunique()
+        if (nun > 1).any():
+            u = nun.index[nun > 1][0]
+            vals = sorted(map(str, pd.unique(d.loc[d[self._unit_col] == u, cluster])))
+            raise DiDInputError(f"cluster column {cluster!r} must be constant within each unit, but unit "
+                                f"{self._unit_col}={u!r} has values {vals}")
+        first = d.drop_duplicates(self._unit_col).set_index(self._unit_col)[cluster]
+        return first.reindex(self._unit_ids).to_numpy()
+
+    def _boot(self, inf, *, reps, seed, cluster, multiplier, band_cols=None):
+        if int(reps) < 2:
+            raise ValueError(f"reps must be at least 2, got {reps!r}")
+        clusters = None if cluster is None else self._cluster_labels(cluster)
+        return _multiplier_bootstrap(inf, reps=int(reps), seed=seed, clusters=clusters, alpha=self.alpha,
+                                     multiplier=multiplier, band_cols=band_cols)
+
+    # -- aggregations ----------------------------------------------------------------------
+    def aggregate(self, kind: str, *, bootstrap: bool = False, reps: int = 999, seed=None,
+                  min_e: float = -np.inf, max_e: float = np.inf, balance_e: int | None = None,
+                  cluster: str | None = None, multiplier: str = "mammen") -> AggregateResults:
+        """Aggregate the ATT(g,t) as ``did::aggte(type=kind)`` does.
+
+        ``simple``: post-treatment cells weighted by group size; ``group``: mean over each
+        group's post-treatment cells, overall weighted by group size; ``dynamic``: cells with
+        the same event time ``e = t - g`` weighted by group size (``min_e``/``max_e`` limit the
+        event times, ``balance_e`` keeps only groups observed for ``balance_e`` periods after
+        treatment), overall = mean over ``e >= 0``; ``calendar``: post-treatment cells of each
+        period weighted by group size, overall = mean over periods. Standard errors include the
+        influence function of the estimated weights. ``bootstrap=True``: multiplier-bootstrap
+        standard errors for every component and the overall ATT, and a uniform band over the
+        components (clustered on ``cluster`` if given).
+        """
+        if kind not in _KINDS:
+            raise ValueError(f"kind must be one of {list(_KINDS)}, not {kind!r}")
+        if cluster is not None and not bootstrap:
+            raise ValueError("clustered standard errors need bootstrap=True (as in R did)")
+        keys, att_c, inf_c, att_o, inf_o, notes = self._aggregate_core(kind, min_e, max_e, balance_e)
+        n = inf_c.shape[0]
+
+        def _se(f):
+            s = np.sqrt(np.sum(f**2, axis=0)) / n
+            return np.where(s > _SE_TOL, s, np.nan)
+
+        se_c, se_o = _se(inf_c), float(_se(inf_o[:, None])[0])
+        analytic_se_o = se_o
+        crit = None
+        boot_info = None
+        if bootstrap:
+            allinf = np.column_stack([inf_c, inf_o])
+            se_all, crit, m = self._boot(allinf, reps=reps, seed=seed, cluster=cluster, multiplier=multiplier,
+                                         band_cols=np.arange(inf_c.shape[1]))
+            se_c, se_o = se_all[:-1], float(se_all[-1])
+            boot_info = {"reps": int(reps), "seed": seed, "multiplier": multiplier,
+                         "cluster": cluster or "unit", "n_clusters": int(m)}
+        comp = pd.DataFrame({"estimate": att_c, "std_error": se_c})
+        key = _KINDS[kind]
+        if key is not None:
+            comp.insert(0, key, keys)
+        comp = self._with_intervals(comp, crit)
+        info = dict(self.info)
+        info["aggregation"] = kind
+        if bootstrap:
+            info["analytic_std_error"] = analytic_se_o
+        tests = {"pretest": self.pretest} if self.pretest is not None else {}
+        overall = EstimateResults(
+            estimator=_ESTIMATOR, estimand=_KIND_ESTIMAND[kind],
+            params=pd.Series({"ATT": att_o}), std_errors=pd.Series({"ATT": se_o}), df=None,
+            cov_type=("multiplier bootstrap" + (f", clustered by {cluster}" if cluster else ", unit level"))
+            if bootstrap else "influence function (analytic, unit level)",
+            info=info, tests=tests, notes=tuple(notes), model=self)
+        return AggregateResults(kind=kind, overall=overall, components=comp, influence_function=inf_c,
+                                critical_value=float(crit) if crit is not None else float(stats.norm.ppf(1 - self.alpha / 2)),
+                                bootstrap=boot_info, notes=tuple(notes))
+
+    def _aggregate_core(self, kind, min_e, max_e, balance_e):
+        c = self._cells
+        ok = c["estimate"].notna().to_numpy() & np.all(np.isfinite(self.influence_function), axis=0)
+        notes = []
+        if not ok.all():
+            notes.append(f"{int((~ok).sum())} ATT(g,t) not estimable and left out of the aggregation (na.rm as in R).")
+        att = c["estimate"].to_numpy()[ok]
+        grp = c["group"].to_numpy()[ok]
+        tt = c["time"].to_numpy()[ok]
+        inf = self.influence_function[:, ok]
+        n = inf.shape[0]
+        e = tt - grp
+        glist = np.unique(grp)
+        G, w = self._G, self._w
+        pgg = np.array([np.mean(w * (G == g)) for g in glist])
+        pg = pgg[np.searchsorted(glist, grp)]
+
+        def wif_dot(keep: np.ndarray, a: np.ndarray, pgk: np.ndarray, gk: np.ndarray) -> np.ndarray:
+            """Influence of the estimated weights, ``wif %*% att`` of did::aggte."""
+            S = pgk.sum()
+            A = w[:, None] * (G[:, None] == gk[None, :]) - pgk[None, :]
+            return A @ a / S - A.sum(axis=1) * (pgk @ a) / S**2
+
+        def combine(idx: np.ndarray, with_wif: bool):
+            wts = pg[idx] / pg[idx].sum()
+            est = float(wts @ att[idx])
+            f = inf[:, idx] @ wts
+            if with_wif:
+                f = f + wif_dot(idx, att[idx], pg[idx], grp[idx])
+            return est, f
+
+        if kind == "simple":
+            keep = np.flatnonzero((grp <= tt) & (e >= min_e) & (e <= max_e))
+            if len(keep) == 0:
+                raise ValueError("no post-treatment ATT(g,t) within the requested event-time window")
+            est, f = combine(keep, True)
+            return np.array([np.nan]), np.array([est]), f[:, None], est, f, notes
+        if kind == "group":
+            in_window = (grp <= tt) & (e >= min_e) & (e <= max_e)
+            ests, fs, gk = [], [], []
+            for g in glist:
+                idx = np.flatnonzero((grp == g) & in_window)
+                if len(idx) == 0:
+                    notes.append(f"group {g:g} has no post-treatment ATT(g,t) in the window and is left out.")
+                    continue
+                est, f = combine(idx, False)
+                ests.append(est), fs.append(f), gk.append(g)
+            if not ests:
+                raise ValueError("no post-treatment ATT(g,t) within the requested event-time window")
+            ests, F, gk = np.array(ests), np.column_stack(fs), np.array(gk)
+            pk = pgg[np.searchsorted(glist, gk)]
+            wts = pk / pk.sum()
+            est_o = float(wts @ ests)
+            f_o = F @ wts + wif_dot(None, ests, pk, gk)
+            return gk, ests, F, est_o, f_o, notes
+        if kind == "dynamic":
+            include = np.ones(len(att), dtype=bool)
+            eseq = np.unique(e)
+            if balance_e is not None:
+                tmax = self._times.max()
+                t1 = min(self._times.min(), glist.min())
+                required = eseq[(eseq >= 0) & (eseq <= balance_e)]
+                complete = [g for g in glist if tmax - g >= balance_e
+                            and np.isin(required, e[grp == g]).all()]
+                include = np.isin(grp, complete)
+                if not include.any():
+                    raise ValueError(f"no group is observed for balance_e={balance_e} periods after treatment")
+                eseq = np.unique(e[include])
+                eseq = eseq[(eseq <= balance_e) & (eseq >= balance_e - tmax + t1)]
+                notes.append(f"balanced in event time: groups {', '.join(f'{g:g}' for g in complete)} "
+                             f"(observed for at least {balance_e} periods after treatment).")
+            eseq = eseq[(eseq >= min_e) & (eseq <= max_e)]
+            if len(eseq) == 0:
+                raise ValueError("no event time within the requested window")
+            ests, fs = [], []
+            for ev in eseq:
+                est, f = combine(np.flatnonzero((e == ev) & include), True)
+                ests.append(est), fs.append(f)
+            ests, F = np.array(ests), np.column_stack(fs)
+            pos = eseq >= 0
+            if pos.any():
+                est_o = float(ests[pos].mean())
+                f_o = F[:, pos].mean(axis=1)
+            else:
+                est_o, f_o = np.nan, np.full(n, np.nan)
+                notes.append("no event time >= 0 in the window: no overall ATT.")
+            return eseq, ests, F, est_o, f_o, notes
+        # calendar
+        tlist = np.unique(tt[(tt >= grp.min()) & (grp <= tt)])
+        ests, fs = [], []
+        for t1 in tlist:
+            est, f = combine(np.flatnonzero((tt == t1) & (grp <= tt)), True)
+            ests.append(est), fs.append(f)
+        ests, F = np.array(ests), np.column_stack(fs)
+        return tlist, ests, F, float(ests.mean()), F.mean(axis=1), notes
+
+    # -- delegation to the simple aggregation --------------------------------------------
+    @property
+    def simple(self) -> AggregateResults:
+        """The simple aggregation (computed once, analytic standard errors)."""
+        return self._simple  # type: ignore[attr-defined]
+
+    @property
+    def params(self) -> pd.Series:
+        return self.simple.overall.params
+
+    @property
+    def std_errors(self) -> pd.Series:
+        return self.simple.overall.std_errors
+
+    @property
+    def pvalues(self) -> pd.Series:
+        return self.simple.overall.pvalues
+
+    def conf_int(self, level: float = 0.95) -> pd.DataFrame:
+        return self.simple.overall.conf_int(level)
+
+    # -- presentation ----------------------------------------------------------------------
+    def to_frame(self, *, pp: bool = False) -> pd.DataFrame:
+        """The ATT(g,t) table of ``att_gt()``; ``pp=True`` multiplies estimates, errors and bounds
+        by 100 and names the estimate column ``estimate_pp`` (output contract)."""
+        return _scaled(self.att_gt(), pp)
+
+    @property
+    def summary(self) -> Summary:
+        table = self.att_gt().set_index(["group", "time"])
+        s = self.simple.overall
+        lines = [f"simple ATT = {float(s.params['ATT']):.4f} (SE {float(s.std_errors['ATT']):.4f})"]
+        if self.pretest is not None:
+            lines.append(str(self.pretest))
+        lines += [f"{k}: {v}" for k, v in self.info.items()]
+        lines += list(self.notes)
+        return Summary(title=f"{_ESTIMATOR}: ATT(g,t) of {self.outcome}", table=table, notes=tuple(lines))
+
+    def __str__(self) -> str:
+        return self.summary.as_text()
+
+    def _repr_html_(self) -> str:
+        return self.summary.as_html()
+
+
+# --------------------------------------------------------------------------------------
+# Entry point
+# --------------------------------------------------------------------------------------
+def staggered_did(data: pd.DataFrame, *, outcome: str, unit: str, time: str, group: str,
+                  control: str = "notyet", covariates: Sequence[str] | None = None,
+                  weights: str | None = None, est_method: str = "dr", base_period: str = "varying",
+                  anticipation: float = 0, alpha: float = 0.05) -> StaggeredDiDResults:
+    """Group-time ATTs for staggered adoption (Callaway & Sant'Anna 2021), as R ``did::att_gt``.
+
+    ``data`` is a long panel with one row per unit and period; ``group`` holds the first
+    treated period of each unit (constant within unit; 0 or empty = never treated), on the
+    same scale as ``time``. ``control``: ``"notyet"`` (never and not yet treated units) or
+    ``"never"``. ``covariates``: numeric columns entering the propensity score and outcome
+    regression linearly. ``weights``: a column of unit sampling weights (constant within unit).
+    ``est_method``: ``"dr"`` (default), ``"ipw"`` or ``"reg"``. ``base_period``: ``"varying"``
+    or ``"universal"``. ``anticipation``: periods of anticipation before ``group``.
+
+    As R ``did`` does, units not observed in every period (or with a missing outcome,
+    covariate or weight) and units treated in or before the first period (+ anticipation)
+    are dropped; the counts are in ``info["dropped_units"]`` and the notes. Effects are in the
+    outcome's units. Raises :class:`DiDInputError` naming the column and value for bad input.
+    """
+    ctrl = _CONTROL_ALIASES.get(str(control).lower()) if isinstance(control, str) else None
+    if ctrl is None:
+        raise ValueError(f"control must be 'notyet' or 'never', not {control!r}")
+    if est_method not in _ESTIMATORS:
+        raise ValueError(f"est_method must be 'dr', 'ipw' or 'reg', not {est_method!r}")
+    if base_period not in ("varying", "universal"):
+        raise ValueError(f"base_period must be 'varying' or 'universal', not {base_period!r}")
+    if not (isinstance(anticipation, (int, float)) and anticipation >= 0 and math.isfinite(anticipation)):
+        raise ValueError(f"anticipation must be a non-negative number, not {anticipation!r}")
+    if not (0 < alpha < 1):
+        raise ValueError(f"alpha must be in (0, 1), not {alpha!r}")
+    if covariates is None:
+        covs: tuple[str, ...] = ()
+    elif isinstance(covariates, str):
+        covs = (covariates,)
+    else:
+        covs = tuple(covariates)
+    p = _prepare(data, outcome=outcome, unit=unit, time=time, group=group, covariates=covs,
+                 weights=weights, control=ctrl, anticipation=anticipation)
+    frame, inf, failures = _att_gt(p, control=ctrl, est_method=est_method, base_period=base_period,
+                                   anticipation=anticipation)
+    pretest = _pretest(frame, inf)
+    n, T = p.Y.shape
+    notes = list(p.notes) + failures
+    if pretest is None:
+        notes.append("no pre-test of parallel trends: no estimable pre-treatment ATT(g,t) "
+                     "(or their covariance is singular).")
+    info = {
+        "n_units": n, "n_obs": n * T, "n_periods": T, "n_groups": len(p.glist),
+        "groups": [float(g) for g in p.glist],
+        "n_never_treated": int((p.G == 0).sum()),
+        "control_group": _CONTROL_LABEL[ctrl], "est_method": _METHOD_LABEL[est_method],
+        "base_period": base_period, "anticipation": anticipation,
+        "covariates": list(covs), "weights": weights or "none",
+        "dropped_units": dict(p.dropped), "n_dropped_units": int(sum(p.dropped.values())),
+        "n_cells": len(frame), "n_cells_not_estimable": len(failures),
+    }
+    return StaggeredDiDResults(
+        outcome=outcome, control=ctrl, est_method=est_method, base_period=base_period,
+        anticipation=anticipation, alpha=alpha, influence_function=inf, pretest=pretest, info=info,
+        notes=tuple(notes), _cells=frame, _G=p.G, _w=p.w, _times=p.times, _long=p.long, _unit_col=unit,
+        _unit_ids=p.unit_ids)
