@@ -1,0 +1,263 @@
+"""What a notebook calls around its analysis: parameters in, data loaded, a section skipped.
+
+Every notebook in ``notebooks/`` starts with the same two cells:
+
+1. a cell tagged ``parameters`` holding one annotated literal per ``ReviewParams`` field plus
+   ``stage_dir`` (its source is :func:`parameters_cell_source`, and a test keeps the two equal), so
+   ``papermill --help-notebook`` documents every key and papermill knows where to inject values;
+2. ``params = evaluation.notebook.parameters(globals())``, which validates those values into a
+   frozen :class:`~evaluation.params.ReviewParams` and turns papermill's *warning* about an
+   unknown key (``papermill NB OUT -f params.yaml`` with a misspelt key) into an error naming it.
+
+A notebook whose input is absent (an optional table such as ``labour_demand``) calls
+:func:`skip` (or :func:`require_tables`): it shows a note in both languages and stops the
+notebook; the runner records the notebook as *skipped* with that reason instead of failed.
+"""
+from __future__ import annotations
+
+import ast
+import json
+import re
+import types
+import typing
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, NoReturn
+
+from pydantic import BaseModel
+
+from .params import ParamsError, ReviewParams, parse_params
+
+#: The parameter every notebook has beyond ``ReviewParams``: where the runner collects evidence.
+STAGE_DIR = "stage_dir"
+_STAGE_DIR_LINE = 'stage_dir: str = ""  # where the runner collects evidence; empty: interactive, write nothing'
+
+#: First line of the cell papermill injects (``papermill.translators.PythonTranslator.codify``).
+_INJECTED_HEADER = "# Parameters"
+
+_HEADER = (
+    "# Tham số của kỳ sơ kết / Parameters of the review cycle.\n"
+    "# Defaults as in evaluation/params.py (ReviewParams); `make review` and\n"
+    "# `papermill NB OUT -f params/<cycle>.yaml` inject the values of a cycle file below this cell.\n"
+)
+
+
+# --------------------------------------------------------------------------- parameters cell
+def _literal(value: Any) -> str:
+    """A Python literal for a JSON-like value (strings in double quotes, diacritics kept)."""
+    if value is None or isinstance(value, bool | int | float):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_literal(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{_literal(str(k))}: {_literal(v)}" for k, v in value.items()) + "}"
+    raise TypeError(f"no literal for a default of type {type(value).__name__}: {value!r}")
+
+
+def _annotation(tp: Any) -> tuple[str, list[Any] | None]:
+    """The annotation written in the parameters cell for a field type, and its allowed values.
+
+    Only forms that papermill's parameter inspector reads (``\\w[\\w_\\[\\],\\s]*``, optionally
+    quoted) are produced; an optional value is written as the string ``"Optional[X]"`` so the
+    kernel never evaluates it.
+    """
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if tp in (str, int, float, bool):
+        return tp.__name__, None
+    if origin is typing.Literal:
+        kinds = {type(a) for a in args}
+        if len(kinds) != 1:
+            raise TypeError(f"mixed Literal {tp!r}")
+        return kinds.pop().__name__, list(args)
+    if origin is list:
+        (inner,) = args
+        if isinstance(inner, type) and issubclass(inner, BaseModel):
+            return "list[dict]", None
+        name, choices = _annotation(inner)
+        return f"list[{name}]", choices
+    if origin in (typing.Union, types.UnionType) and type(None) in args:
+        rest = [a for a in args if a is not type(None)]
+        if len(rest) == 1:
+            name, choices = _annotation(rest[0])
+            return f'"Optional[{name}]"', choices
+    raise TypeError(f"no parameters-cell annotation for {tp!r}: extend evaluation.notebook._annotation")
+
+
+def _help(description: str | None, name: str, choices: list[Any] | None) -> str:
+    text = (description or name.replace("_", " ")).strip()
+    if choices:
+        text += " (" + " or ".join(str(c) for c in choices) + ")"
+    # papermill's inspector drops a line holding a second '=', so the help never contains one
+    return " ".join(re.sub(r"\s*=\s*", " means ", text).split())
+
+
+def parameters_cell_source() -> str:
+    """The source of every notebook's ``parameters`` cell, generated from ``ReviewParams``.
+
+    One line per field, ``name: type = default  # description``, then ``stage_dir``. Notebooks hold
+    a copy of this text (``tests/test_notebooks.py`` checks that they do), so a field added to the
+    schema is a failing test until the notebooks carry it.
+    """
+    lines = [_HEADER.rstrip("\n")]
+    defaults = ReviewParams().to_yaml_dict()
+    for name, field in ReviewParams.model_fields.items():
+        annotation, choices = _annotation(field.annotation)
+        lines.append(f"{name}: {annotation} = {_literal(defaults[name])}  # {_help(field.description, name, choices)}")
+    lines.append(_STAGE_DIR_LINE)
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- parameters()
+def _injected_keys(namespace: Mapping[str, Any]) -> list[str] | None:
+    """Names assigned by the most recent papermill-injected cell, from IPython's input history.
+
+    ``None`` when there is no input history (plain Python) or no injected cell (interactive run).
+    """
+    history = namespace.get("In")
+    if not isinstance(history, list):
+        return None
+    for source in reversed(history):
+        if isinstance(source, str) and source.lstrip().split("\n", 1)[0].strip() == _INJECTED_HEADER:
+            try:
+                tree = ast.parse(source)
+            except SyntaxError as exc:  # pragma: no cover - papermill writes valid Python
+                raise ParamsError(f"injected parameters cell is not valid Python: {exc}") from None
+            names: list[str] = []
+            for node in tree.body:
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+                names.extend(t.id for t in targets if isinstance(t, ast.Name))
+            return names
+    return None
+
+
+def parameters(namespace: Mapping[str, Any]) -> ReviewParams:
+    """The validated parameters of this notebook run, from the notebook's ``globals()``.
+
+    Reads every ``ReviewParams`` field from ``namespace`` (the parameters cell, possibly overridden
+    by papermill's injected cell) and validates them. Raises :class:`~evaluation.params.ParamsError`
+    naming the key when papermill injected a key the schema does not know (papermill only warns),
+    when a field is missing from the notebook, or when a value is invalid.
+    """
+    known = set(ReviewParams.model_fields) | {STAGE_DIR}
+    injected = _injected_keys(namespace) or []
+    unknown = [k for k in injected if k not in known]
+    if unknown:
+        raise ParamsError(
+            "injected parameters: unknown parameter " + ", ".join(f"'{k}'" for k in unknown)
+            + f" (value {namespace.get(unknown[0])!r}); known keys: {', '.join(ReviewParams.model_fields)}")
+    missing = [k for k in ReviewParams.model_fields if k not in namespace]
+    if STAGE_DIR not in namespace:
+        missing.append(STAGE_DIR)
+    if missing:
+        raise ParamsError("notebook parameters: missing " + ", ".join(f"'{k}'" for k in missing)
+                          + "; the first code cell must be evaluation.notebook.parameters_cell_source()")
+    if not isinstance(namespace[STAGE_DIR], str):
+        raise ParamsError(f"notebook parameters: key '{STAGE_DIR}' must be a folder path string "
+                          f"(value {namespace[STAGE_DIR]!r})")
+    params = parse_params({k: namespace[k] for k in ReviewParams.model_fields}, source="notebook parameters")
+    _install_skip_handler()
+    return params
+
+
+def stage_path(stage_dir: str) -> Path | None:
+    """The run's staging folder, or ``None`` in an interactive run (``stage_dir == ""``).
+
+    Notebooks write evidence there only when the runner gave one; it must exist.
+    """
+    if not stage_dir:
+        return None
+    p = Path(stage_dir)
+    if not p.is_dir():
+        raise ParamsError(f"notebook parameters: key '{STAGE_DIR}': folder {stage_dir!r} does not exist")
+    return p
+
+
+# --------------------------------------------------------------------------- data
+def load_cohort(params: ReviewParams):
+    """The cohort of this review: ``evaluation.data.load_cohort`` on ``params.data_path``.
+
+    Generates the synthetic sample first when ``params.data`` is the default sample folder and it
+    is missing (``evaluation.sample.ensure_sample``), so a notebook runs from a fresh clone.
+    """
+    from .data import load_cohort as _load
+    from .sample import ensure_sample
+
+    ensure_sample(params)
+    return _load(params.data_path, years=params.years, unknown_share_warning=params.unknown_share_warning)
+
+
+# --------------------------------------------------------------------------- skipping
+class NotebookSkipped(Exception):
+    """Raised by :func:`skip`: the rest of the notebook needs an input this run does not have."""
+
+
+def _note(reason: str, reason_vi: str | None) -> None:
+    text = f"**Bỏ qua phần còn lại / Rest of this notebook skipped.** {reason_vi + ' / ' if reason_vi else ''}{reason}"
+    try:
+        from IPython.display import Markdown, display
+    except ImportError:  # pragma: no cover - IPython is a dependency
+        print(text)
+        return
+    display(Markdown(text))
+
+
+def skip(reason: str, *, reason_vi: str | None = None) -> NoReturn:
+    """Show a visible note and stop the notebook; the runner records it as *skipped: reason*.
+
+    In JupyterLab "Run all" stops at this cell with the note (no traceback); under papermill the
+    runner reads the ``NotebookSkipped`` error and keeps the notebook without papermill's error
+    banner. ``reason`` is English, ``reason_vi`` its Vietnamese version.
+    """
+    _note(reason, reason_vi)
+    raise NotebookSkipped(reason)
+
+
+def require_tables(cohort: Any, *names: str) -> None:
+    """Skip the rest of the notebook unless every named optional table is in the cohort folder."""
+    absent = [n for n in names if getattr(cohort, n, None) is None]
+    if absent:
+        tables = ", ".join(absent)
+        skip(f"table {tables} is not in the data folder {getattr(cohort, 'folder', '')}".rstrip(),
+             reason_vi=f"thư mục dữ liệu không có bảng {tables}")
+
+
+def _skip_traceback(shell, etype, value, tb, tb_offset=None):  # noqa: ARG001 - IPython's signature
+    # IPython hands a custom exception to this handler and shows nothing itself: send the error
+    # (ename NotebookSkipped, one line instead of a traceback) so papermill and the runner see it.
+    shell._showtraceback(etype, value, [f"{etype.__name__}: {value}"])
+
+
+def _install_skip_handler() -> None:
+    """In IPython, show a skip as one line instead of a traceback (the note is already shown)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover
+        return
+    shell = get_ipython()
+    if shell is not None:
+        shell.set_custom_exc((NotebookSkipped,), _skip_traceback)
+
+
+# --------------------------------------------------------------------------- evidence
+def publish(table: Any, stage_dir: str) -> Any:
+    """Check an evidence table, show it, and write it into the run's staging folder.
+
+    In an interactive run (``stage_dir == ""``) nothing is written. ``table`` is an
+    ``evaluation.evidence.EvidenceTable``; it is checked against the output contract either way,
+    so an interactive run fails where the runner would. Returns the table's data for display.
+    """
+    from .evidence import write_table
+
+    table.check()
+    stage = stage_path(stage_dir)
+    if stage is not None:
+        write_table(table, stage)
+    try:
+        from IPython.display import Markdown, display
+
+        display(Markdown(f"**{table.title_vi}** / *{table.title_en}* (`{table.id}`)"))
+    except ImportError:  # pragma: no cover
+        pass
+    return table.data

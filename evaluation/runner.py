@@ -1,0 +1,527 @@
+"""Run a review cycle: validate the data, execute the notebooks, write the evidence bundle atomically.
+
+``run_review(params)`` is what ``python -m evaluation run`` and ``make review`` call:
+
+1. the data folder is resolved (the synthetic sample is generated when it is the default and
+   missing) and validated with ``evaluation.data.load_cohort``; invalid data stops the run with
+   the validation report before any notebook runs and before anything is written;
+2. a staging folder is made next to the bundle (``OUT.parent/.<name>.staging-<pid>``);
+3. the notebooks are executed by papermill, each in its own process (its own kernel), at most
+   ``jobs`` at a time; ``99_*`` notebooks (the summary, which reads what the others wrote) run
+   after all the others. Executed notebooks go to ``stage/notebooks/``;
+4. the evidence index and the human report are built (``evaluation.evidence.build_index``,
+   ``evaluation.report.build_report``) and ``manifest.json`` is written;
+5. only then the previous bundle is moved aside, the staging folder renamed to ``OUT`` and the
+   old bundle deleted.
+
+A failed notebook, a failed report step, Ctrl-C or SIGTERM leave ``OUT`` as it was: the failed
+executed notebooks (with papermill's error cell) and the manifest go to
+``OUT.parent/failed-runs/<cycle>-<timestamp>/``, the staging folder is removed and the exit
+code is non-zero. A run killed outright (SIGKILL, power cut) leaves its staging folder behind;
+the next run of the same bundle removes it.
+"""
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import importlib
+import importlib.metadata as metadata
+import json
+import multiprocessing
+import multiprocessing.connection
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from .params import ReviewParams
+from .paths import NOTEBOOKS_DIR, ROOT
+
+#: Kernel every notebook runs in (``make lab`` / ``make review`` install it into the venv).
+KERNEL_NAME = "python3"
+#: Notebooks whose name starts with this run after all the others (they read their evidence).
+LAST_PREFIX = "99_"
+#: Folder of the staging area holding each notebook process's log (not part of the bundle).
+LOG_DIR = ".logs"
+#: Packages whose versions the manifest records besides the project's own dependencies.
+_ALWAYS_RECORDED = ("evaluation", "numpy", "pandas", "scipy", "statsmodels", "papermill", "nbclient", "ipykernel")
+
+
+@dataclass
+class NotebookRun:
+    """Outcome of one notebook: ``status`` is ok, failed, skipped or not_run."""
+
+    name: str
+    status: str = "not_run"
+    reason: str | None = None
+    wall_time_s: float | None = None
+    cell: int | None = None
+    output: Path | None = field(default=None, repr=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = {"notebook": self.name, "status": self.status, "reason": self.reason,
+             "wall_time_s": None if self.wall_time_s is None else round(self.wall_time_s, 2)}
+        if self.cell is not None:
+            d["cell"] = self.cell
+        return d
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM during a run."""
+
+
+# --------------------------------------------------------------------------- helpers
+def _say(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc).astimezone()
+
+
+def sha256_file(path: Path) -> str:
+    """SHA-256 of a file's bytes, hex."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def discover_notebooks(folder: Path | str | None = None) -> list[Path]:
+    """The notebooks of a review in run order: ``*.ipynb`` of the folder, sorted by name."""
+    folder = Path(folder) if folder is not None else NOTEBOOKS_DIR
+    return sorted(p for p in folder.glob("*.ipynb") if not p.name.startswith("."))
+
+
+def _waves(notebooks: Sequence[Path]) -> list[list[Path]]:
+    first = [p for p in notebooks if not p.name.startswith(LAST_PREFIX)]
+    last = [p for p in notebooks if p.name.startswith(LAST_PREFIX)]
+    return [w for w in (first, last) if w]
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _cleanup_leftovers(out: Path) -> None:
+    """Remove staging folders of runs that died; put back a bundle a killed swap left aside."""
+    for d in out.parent.glob(f".{out.name}.staging-*"):
+        m = re.fullmatch(rf"\.{re.escape(out.name)}\.staging-(\d+)", d.name)
+        if m and (int(m.group(1)) == os.getpid() or not _pid_alive(int(m.group(1)))):
+            shutil.rmtree(d, ignore_errors=True)
+    for d in sorted(out.parent.glob(f".{out.name}.previous-*")):
+        m = re.fullmatch(rf"\.{re.escape(out.name)}\.previous-(\d+)", d.name)
+        if not m or _pid_alive(int(m.group(1))):
+            continue
+        if not out.exists():
+            os.replace(d, out)  # killed between the two renames of a swap: the old bundle returns
+        else:
+            shutil.rmtree(d, ignore_errors=True)
+
+
+def _swap_into_place(stage: Path, out: Path) -> None:
+    """Replace ``out`` by ``stage`` with renames on one filesystem; the old bundle is deleted last."""
+    previous = out.parent / f".{out.name}.previous-{os.getpid()}"
+    had_previous = out.exists()
+    if had_previous:
+        os.replace(out, previous)
+    try:
+        os.replace(stage, out)
+    except BaseException:
+        if had_previous:
+            os.replace(previous, out)
+        raise
+    if had_previous:
+        shutil.rmtree(previous, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------- provenance
+def input_files(params: ReviewParams, params_file: str | Path | None = None) -> list[dict[str, Any]]:
+    """Every input of the run with its SHA-256: each file of the data folder, the parameters
+    file and the targets file. Data files are named relative to the data folder."""
+    rows: list[dict[str, Any]] = []
+    data = params.data_path
+    if data.is_dir():
+        for p in sorted(q for q in data.rglob("*") if q.is_file()):
+            rows.append({"role": "data", "path": p.relative_to(data).as_posix(),
+                         "bytes": p.stat().st_size, "sha256": sha256_file(p)})
+    for role, given in (("params", params_file), ("targets", params.targets_file)):
+        if given:
+            p = Path(given)
+            p = p if p.is_absolute() else (Path.cwd() / p if (Path.cwd() / p).is_file() else ROOT / p)
+            rows.append({"role": role, "path": str(given), "bytes": p.stat().st_size, "sha256": sha256_file(p)})
+    return rows
+
+
+def package_versions() -> dict[str, str | None]:
+    """Installed versions of the project's dependencies (from its metadata) and the key packages."""
+    names = list(_ALWAYS_RECORDED)
+    with contextlib.suppress(metadata.PackageNotFoundError):
+        for req in metadata.requires("evaluation") or []:
+            if "extra ==" in req:
+                continue
+            names.append(re.split(r"[\s;<>=!~\[(]", req, maxsplit=1)[0])
+    versions: dict[str, str | None] = {"python": sys.version.split()[0]}
+    for name in dict.fromkeys(names):
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
+def code_version() -> dict[str, Any]:
+    """The code that ran: git commit and ``describe`` (``dirty`` when tracked files changed),
+    else the package version alone."""
+    from . import __version__
+
+    info: dict[str, Any] = {"package_version": __version__, "git_commit": None, "git_describe": None, "dirty": None}
+    if not (ROOT / ".git").exists() or shutil.which("git") is None:
+        return info
+    try:
+        def git(*args: str) -> str:
+            return subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, text=True,
+                                  check=True, timeout=20).stdout.strip()
+        info["git_commit"] = git("rev-parse", "HEAD")
+        info["git_describe"] = git("describe", "--always", "--tags", "--dirty")
+        info["dirty"] = info["git_describe"].endswith("-dirty")
+    except (subprocess.SubprocessError, OSError):
+        pass
+    return info
+
+
+# --------------------------------------------------------------------------- execution
+def _die_with_parent() -> None:
+    """Linux: get SIGTERM when the runner dies, even by SIGKILL (the kernel then follows us)."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(Exception):
+            import ctypes
+
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+def _execute_one(src: str, dst: str, parameters: dict[str, Any], cwd: str, log: str, conn) -> None:
+    """Child process: execute one notebook with papermill and send back its outcome.
+
+    The kernel's own chatter (stdout/stderr of papermill and the kernel process) goes to ``log``;
+    what the notebook prints is in the executed notebook.
+    """
+    os.setsid()  # Ctrl-C goes to the runner, which stops its children itself
+    _die_with_parent()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
+    import papermill as pm
+    from papermill.execute import remove_error_markers
+
+    result: dict[str, Any]
+    try:
+        pm.execute_notebook(src, dst, parameters=parameters, kernel_name=KERNEL_NAME, language="python",
+                            cwd=cwd, progress_bar=False, log_output=False, request_save_on_cell_execute=False)
+        result = {"status": "ok"}
+    except pm.PapermillExecutionError as exc:
+        if exc.ename == "NotebookSkipped":
+            import nbformat
+
+            nb = remove_error_markers(nbformat.read(dst, as_version=4))
+            nbformat.write(nb, dst)
+            result = {"status": "skipped", "reason": exc.evalue}
+        else:
+            result = {"status": "failed", "reason": f"{exc.ename}: {exc.evalue}".rstrip(": "),
+                      "cell": exc.exec_count}
+    except BaseException as exc:  # kernel died, kernel not found, bad notebook file
+        result = {"status": "failed", "reason": f"{type(exc).__name__}: {exc}".strip()}
+    conn.send(result)
+    conn.close()
+
+
+def _context():
+    """Processes forked from a fresh server that has imported papermill once (no per-notebook
+    import cost, no threads of the runner inherited); plain spawn where there is no fork."""
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        ctx = multiprocessing.get_context("forkserver")
+        # replaces the default ["__main__"]: the CLI's __main__ must not be re-imported
+        ctx.set_forkserver_preload(["papermill", "nbformat", "evaluation.runner"])
+        return ctx
+    return multiprocessing.get_context("spawn")
+
+
+def _execute(notebooks: Sequence[Path], *, stage: Path, parameters: dict[str, Any], cwd: Path,
+             jobs: int, progress: bool) -> list[NotebookRun]:
+    """Run the notebooks in waves, at most ``jobs`` processes at a time; stop at a failed wave."""
+    runs = {p.name: NotebookRun(p.name) for p in notebooks}
+    ctx = _context()
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(notebooks), desc="notebooks", unit="nb", file=sys.stderr, dynamic_ncols=True)
+    running: dict[Any, tuple[Path, Any, Any, float]] = {}  # sentinel -> (nb, process, conn, t0)
+
+    def show() -> None:
+        if bar is not None:
+            bar.set_postfix_str(", ".join(sorted(nb.stem for nb, *_ in running.values())), refresh=True)
+
+    try:
+        for wave in _waves(notebooks):
+            queue = list(wave)
+            while queue or running:
+                while queue and len(running) < jobs:
+                    nb = queue.pop(0)
+                    dst = stage / "notebooks" / nb.name
+                    log = stage / LOG_DIR / f"{nb.stem}.log"
+                    recv, send = ctx.Pipe(duplex=False)
+                    proc = ctx.Process(target=_execute_one, name=f"review:{nb.name}",
+                                       args=(str(nb), str(dst), parameters, str(cwd), str(log), send))
+                    proc.start()
+                    send.close()
+                    running[proc.sentinel] = (nb, proc, recv, time.perf_counter())
+                    show()
+                for sentinel in multiprocessing.connection.wait(list(running), timeout=1.0):
+                    nb, proc, recv, t0 = running.pop(sentinel)
+                    result: dict[str, Any] = {}
+                    with contextlib.suppress(EOFError, OSError):
+                        if recv.poll():
+                            result = recv.recv()
+                    proc.join()
+                    run = runs[nb.name]
+                    run.wall_time_s = time.perf_counter() - t0
+                    run.output = stage / "notebooks" / nb.name
+                    if result:
+                        run.status, run.reason, run.cell = result["status"], result.get("reason"), result.get("cell")
+                    else:
+                        run.status, run.reason = "failed", f"notebook process ended without a result (exit code {proc.exitcode})"
+                    if bar is not None:
+                        bar.update(1)
+                    show()
+            if any(r.status == "failed" for r in runs.values()):
+                for r in runs.values():
+                    if r.status == "not_run":
+                        r.reason = "not run: an earlier notebook failed"
+                break
+    except KeyboardInterrupt:
+        for nb, proc, recv, _ in running.values():
+            proc.terminate()
+        for nb, proc, recv, _ in running.values():
+            proc.join(10)
+            if proc.is_alive():
+                proc.kill()
+                proc.join()
+            runs[nb.name].reason = "interrupted"
+        raise
+    finally:
+        if bar is not None:
+            bar.close()
+    return list(runs.values())
+
+
+# --------------------------------------------------------------------------- hooks
+def _hook(module: str, name: str):
+    """``evaluation.<module>.<name>`` if that module and function exist, else ``None``."""
+    try:
+        mod = importlib.import_module(f"evaluation.{module}")
+    except ModuleNotFoundError as exc:
+        if exc.name == f"evaluation.{module}":
+            return None
+        raise
+    return getattr(mod, name, None)
+
+
+def _validate_inputs(params: ReviewParams) -> str | None:
+    """None when the data folder and the targets are usable, else the message to show."""
+    ensure_sample = _hook("sample", "ensure_sample")
+    if ensure_sample is not None:
+        ensure_sample(params)
+    if not params.data_path.is_dir():
+        return f"data folder {params.data_path} does not exist (parameter 'data')"
+    load_cohort = _hook("data", "load_cohort")
+    if load_cohort is not None:
+        from .data import CohortValidationError
+
+        try:
+            cohort = load_cohort(params.data_path, years=params.years,
+                                 unknown_share_warning=params.unknown_share_warning)
+        except CohortValidationError as exc:
+            report = getattr(exc, "report", None)
+            return f"data folder {params.data_path} breaks the data contract:\n" + (
+                report.format() if report is not None and hasattr(report, "format") else str(exc))
+        report = getattr(cohort, "report", None)
+        warnings = getattr(report, "warnings", None)
+        if warnings:
+            _say(f"data: {len(warnings)} warning(s) in {params.data_path} (shown in 01_data_quality)")
+    if params.targets_file and not (params.targets_path and params.targets_path.is_file()):
+        return f"targets file {params.targets_file} not found (parameter 'targets_file')"
+    from .reference import load_targets
+
+    try:
+        load_targets(params.target_sets, params.targets_path, [t.model_dump() for t in params.targets])
+    except (ValueError, KeyError) as exc:
+        return f"targets: {exc}"
+    return None
+
+
+# --------------------------------------------------------------------------- the run
+def run_review(params: ReviewParams, *, params_file: str | Path | None = None, jobs: int | None = None,
+               notebooks: Path | str | Sequence[Path | str] | None = None, progress: bool = True,
+               report: bool = True) -> int:
+    """Run one review cycle and write its evidence bundle at ``params.out_path``; the exit code.
+
+    ``notebooks`` is a folder (default ``notebooks/``) or a list of notebook files; ``jobs`` the
+    number of notebooks executed at once (default: the CPU count); ``report=False`` leaves out the
+    human report (the evidence index is always built). Returns 0 when the bundle was
+    written, 1 when the data was invalid or a notebook or report step failed (the previous
+    bundle untouched), 130 / 143 when interrupted by Ctrl-C / SIGTERM.
+    """
+    started, t0 = _now(), time.perf_counter()
+    out = params.out_path
+    if notebooks is None or isinstance(notebooks, str | Path):
+        nb_list = discover_notebooks(notebooks)
+        nb_dir = Path(notebooks) if notebooks is not None else NOTEBOOKS_DIR
+    else:
+        nb_list = [Path(p) for p in notebooks]
+        nb_dir = nb_list[0].parent if nb_list else NOTEBOOKS_DIR
+    if not nb_list:
+        _say(f"error: no notebooks found in {nb_dir}")
+        return 2
+    nb_list = [p.resolve() for p in nb_list]
+    jobs = max(1, min(jobs or os.cpu_count() or 1, len(nb_list)))
+
+    problem = _validate_inputs(params)
+    if problem:
+        _say(f"error: {problem}\nNo notebook was run; the bundle at {out} is unchanged.")
+        return 1
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    _cleanup_leftovers(out)
+    stage = out.parent / f".{out.name}.staging-{os.getpid()}"
+    (stage / "notebooks").mkdir(parents=True)
+    (stage / LOG_DIR).mkdir()
+    parameters = {**params.to_yaml_dict(), "stage_dir": str(stage)}
+
+    def on_sigterm(signum, frame):  # noqa: ARG001
+        raise RunInterrupted("SIGTERM")
+
+    old_handler = signal.signal(signal.SIGTERM, on_sigterm) if _is_main_thread() else None
+    runs: list[NotebookRun] = []
+    failure: str | None = None
+    exit_code = 1
+    try:
+        _say(f"review {params.cycle}: {len(nb_list)} notebooks, {jobs} at a time; data {params.data_path}")
+        runs = _execute(nb_list, stage=stage, parameters=parameters, cwd=nb_dir.resolve(), jobs=jobs,
+                        progress=progress)
+        failed = [r for r in runs if r.status == "failed"]
+        if failed:
+            failure = "; ".join(f"notebook {r.name} failed" + (f" at cell [{r.cell}]" if r.cell else "")
+                                + f": {r.reason}" for r in failed)
+        else:
+            failure = _build_outputs(stage, params, report=report)
+        manifest = _manifest(params, params_file=params_file, runs=runs, started=started, t0=t0, jobs=jobs,
+                             report_error=failure if not any(r.status == "failed" for r in runs) else None)
+        if failure is None:
+            shutil.rmtree(stage / LOG_DIR, ignore_errors=True)
+            (stage / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n",
+                                                 encoding="utf-8")
+            _swap_into_place(stage, out)
+            n_skip = sum(r.status == "skipped" for r in runs)
+            _say(f"evidence bundle written to {out} ({len(runs) - n_skip} notebooks ok, {n_skip} skipped"
+                 + "".join(f"\n  skipped {r.name}: {r.reason}" for r in runs if r.status == "skipped")
+                 + f") in {time.perf_counter() - t0:.1f} s")
+            return 0
+        kept = _keep_failed(stage, out, params, runs, manifest)
+        _say(f"error: review {params.cycle} failed: {failure}\n"
+             f"The executed notebooks with the error are in {kept}; the bundle at {out} is unchanged.")
+        return 1
+    except KeyboardInterrupt as exc:
+        why = "SIGTERM" if isinstance(exc, RunInterrupted) else "Ctrl-C"
+        _say(f"\nerror: review {params.cycle} interrupted ({why}); the bundle at {out} is unchanged.")
+        exit_code = 143 if isinstance(exc, RunInterrupted) else 130
+        return exit_code
+    finally:
+        if old_handler is not None:
+            signal.signal(signal.SIGTERM, old_handler)
+        shutil.rmtree(stage, ignore_errors=True)
+
+
+def _is_main_thread() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
+
+
+def _build_outputs(stage: Path, params: ReviewParams, *, report: bool = True) -> str | None:
+    """Index the evidence and build the report (when those modules exist); an error message or None."""
+    steps = [("evidence", "build_index", (stage,))]
+    if report:
+        steps.append(("report", "build_report", (stage, params)))
+    for module, name, args in steps:
+        fn = _hook(module, name)
+        if fn is None:
+            continue
+        try:
+            fn(*args)
+        except Exception as exc:  # the step is named, the traceback goes to the terminal
+            import traceback
+
+            traceback.print_exc()
+            return f"evaluation.{module}.{name} failed: {type(exc).__name__}: {exc}"
+    return None
+
+
+def _manifest(params: ReviewParams, *, params_file, runs: Iterable[NotebookRun], started: datetime,
+              t0: float, jobs: int, report_error: str | None) -> dict[str, Any]:
+    finished = _now()
+    return {
+        "cycle": params.cycle,
+        "title": params.title(),
+        "parameters": params.to_yaml_dict(),
+        "params_file": str(params_file) if params_file else None,
+        "data_folder": str(params.data_path),
+        "inputs": input_files(params, params_file),
+        "packages": package_versions(),
+        "code_version": code_version(),
+        "started": started.isoformat(timespec="seconds"),
+        "finished": finished.isoformat(timespec="seconds"),
+        "duration_s": round(time.perf_counter() - t0, 2),
+        "jobs": jobs,
+        "notebooks": [r.to_dict() for r in runs],
+        "report_error": report_error,
+    }
+
+
+def _keep_failed(stage: Path, out: Path, params: ReviewParams, runs: Sequence[NotebookRun],
+                 manifest: dict[str, Any]) -> Path:
+    """Copy the failed (or all, when the report step failed) executed notebooks and the manifest
+    to ``OUT.parent/failed-runs/<cycle>-<timestamp>/``."""
+    stamp = _now().strftime("%Y%m%dT%H%M%S")
+    dest = out.parent / "failed-runs" / f"{params.cycle}-{stamp}"
+    n = 1
+    while dest.exists():
+        n += 1
+        dest = out.parent / "failed-runs" / f"{params.cycle}-{stamp}-{n}"
+    (dest / "notebooks").mkdir(parents=True)
+    failed = [r for r in runs if r.status == "failed"] or list(runs)
+    for r in failed:
+        if r.output is not None and r.output.is_file():
+            shutil.copy2(r.output, dest / "notebooks" / r.name)
+        log = stage / LOG_DIR / f"{Path(r.name).stem}.log"
+        if log.is_file() and log.stat().st_size:
+            shutil.copy2(log, dest / "notebooks" / log.name)
+    (dest / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    return dest
