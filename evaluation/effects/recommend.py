@@ -1,0 +1,129 @@
+"""Which effect estimate the review reports, decided by rules written in code.
+
+Rules, applied in this order to the adoption pattern of the panel (``first_treated``: the first
+treated year of each unit, 0 = never treated in the data):
+
+1. No unit is ever treated within the panel -> ``"none"``: there is no effect to estimate.
+2. No credible comparison -> ``"none"``: no never-treated unit, and no treated cohort has a
+   later-treated cohort still untreated in one of its post-treatment years (not-yet-treated), or
+   every treated unit was already treated in the panel's first year (no pre-period).
+3. Staggered adoption (more than one adoption cohort among the units treated within the panel)
+   -> ``"callaway_santanna"``: two-way fixed effects then compares later- with earlier-treated
+   units and is biased when effects change with exposure (Goodman-Bacon 2021; de Chaisemartin &
+   D'Haultfoeuille 2020); the group-time ATTs are robust. Comparison group: never-treated units
+   when there are any, else not-yet-treated.
+4. A single adoption cohort but the caller reports effects that vary with exposure
+   (``effects_vary_by_exposure=True``, e.g. the event study's lags differ) ->
+   ``"callaway_santanna"``, to report the dynamic profile; its simple aggregate equals the
+   two-way estimate in this case.
+5. Otherwise (one cohort, never-treated comparison) -> ``"twfe"``: with a single adoption date
+   the two-way fixed-effects estimate is the 2x2 difference-in-differences.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from evaluation.effects.twfe import _require_columns
+
+__all__ = ["recommend", "Recommendation", "ESTIMATORS"]
+
+ESTIMATORS = ("twfe", "callaway_santanna", "none")
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """The estimator the review reports (``estimator`` in ``ESTIMATORS``), why (English and Vietnamese),
+    the comparison group for ``callaway_santanna`` (``"never"``/``"notyet"``) and the rule that fired."""
+
+    estimator: str
+    reason_en: str
+    reason_vi: str
+    control: str | None = None
+    rule: str = ""
+    cohorts: tuple[int, ...] = ()
+    n_never_treated: int = 0
+
+    def __str__(self) -> str:
+        return f"{self.estimator}: {self.reason_en}"
+
+    def _repr_html_(self) -> str:
+        import html
+
+        return f"<p><strong>{html.escape(self.estimator)}</strong>: {html.escape(self.reason_en)}</p>"
+
+
+def recommend(panel: pd.DataFrame, *, unit: str = "school_id", time: str = "year",
+              first_treated: str = "first_covered", effects_vary_by_exposure: bool = False) -> Recommendation:
+    """Apply the rules of the module docstring to ``panel`` (the analysis panel or any unit x time frame)."""
+    where = "recommend"
+    _require_columns(panel, [unit, time, first_treated], where=where)
+    df = panel[[unit, time, first_treated]].dropna()
+    if df.empty:
+        raise ValueError(f"{where}: no row with {unit}, {time} and {first_treated} all present")
+    per_unit = df.groupby(unit, observed=True)[first_treated].agg(["nunique", "first"])
+    if (per_unit["nunique"] > 1).any():
+        u = per_unit.index[per_unit["nunique"] > 1][0]
+        raise ValueError(f"{where}: column {first_treated!r} must be constant within {unit}; {unit}={u!r} has "
+                         f"values {sorted(df.loc[df[unit] == u, first_treated].unique().tolist())}")
+    years = np.sort(df[time].unique())
+    t_min, t_max = years.min(), years.max()
+    g = per_unit["first"].astype(float)
+    never = (g == 0) | (g > t_max)  # treated only after the panel ends: untreated throughout
+    treated = ~never
+    always = treated & (g <= t_min)
+    cohorts = tuple(int(c) for c in np.sort(g[treated & ~always].unique()))
+    n_never = int(never.sum())
+
+    if not treated.any():
+        return Recommendation("none", "No school is covered in any year of the data: there is no effect to estimate.",
+                              "Không có trường nào được bao phủ tư vấn trong các năm có dữ liệu: không có tác động "
+                              "nào để ước lượng.", rule="no_treated", n_never_treated=n_never)
+    # a usable comparison: never-treated units, or a later cohort untreated in some post year of an earlier one
+    notyet = any(later > c for c in cohorts for later in cohorts)
+    if not cohorts or (n_never == 0 and not notyet):
+        why = ("every covered school was already covered in the first year (no pre-period)" if not cohorts else
+               "every school is covered from the same year and no school remains uncovered")
+        why_vi = ("mọi trường được bao phủ đều đã được bao phủ ngay từ năm đầu (không có giai đoạn trước)"
+                  if not cohorts else "mọi trường đều được bao phủ từ cùng một năm và không còn trường nào chưa "
+                                      "được bao phủ")
+        return Recommendation("none", f"No credible comparison: {why}, so no group shows what would have happened "
+                              "without counseling. Report descriptive trends only.",
+                              f"Không có nhóm so sánh đáng tin cậy: {why_vi}, nên không có nhóm nào cho biết điều gì "
+                              "sẽ xảy ra nếu không có tư vấn. Chỉ báo cáo xu hướng mô tả.",
+                              rule="no_comparison", cohorts=cohorts, n_never_treated=n_never)
+    control = "never" if n_never > 0 else "notyet"
+    control_en = ("never-covered schools" if control == "never" else "not-yet-covered schools")
+    control_vi = ("các trường chưa từng được bao phủ" if control == "never" else "các trường chưa được bao phủ tại "
+                                                                                 "thời điểm so sánh")
+    if len(cohorts) > 1:
+        years_txt = ", ".join(str(c) for c in cohorts)
+        return Recommendation(
+            "callaway_santanna",
+            f"Adoption is staggered ({len(cohorts)} adoption years: {years_txt}); two-way fixed effects would compare "
+            "later- with earlier-covered schools and is biased when the effect grows with exposure, so the review "
+            f"reports the Callaway-Sant'Anna estimate with {control_en} as the comparison group.",
+            f"Các trường áp dụng tư vấn vào các năm khác nhau ({len(cohorts)} năm bắt đầu: {years_txt}); hồi quy hiệu "
+            "ứng cố định hai chiều sẽ so sánh trường áp dụng muộn với trường áp dụng sớm và bị chệch khi tác động tăng "
+            "theo thời gian tiếp cận, nên báo cáo dùng ước lượng Callaway-Sant'Anna với nhóm so sánh là "
+            f"{control_vi}.",
+            control=control, rule="staggered", cohorts=cohorts, n_never_treated=n_never)
+    if effects_vary_by_exposure:
+        return Recommendation(
+            "callaway_santanna",
+            f"All covered schools started in {cohorts[0]}, but the effect varies with years of exposure; the review "
+            f"reports the Callaway-Sant'Anna estimate (comparison: {control_en}) to show the dynamic profile; its "
+            "simple average equals the two-way fixed-effects estimate here.",
+            f"Mọi trường được bao phủ đều bắt đầu năm {cohorts[0]}, nhưng tác động thay đổi theo số năm tiếp cận; báo "
+            f"cáo dùng ước lượng Callaway-Sant'Anna (nhóm so sánh: {control_vi}) để thể hiện diễn biến theo thời gian; "
+            "trung bình đơn giản của nó bằng ước lượng hiệu ứng cố định hai chiều trong trường hợp này.",
+            control=control, rule="single_cohort_dynamic", cohorts=cohorts, n_never_treated=n_never)
+    return Recommendation(
+        "twfe",
+        f"All covered schools started in the same year ({cohorts[0]}) and {control_en} provide the comparison: the "
+        "two-way fixed-effects estimate is the 2x2 difference-in-differences and is reported.",
+        f"Mọi trường được bao phủ đều bắt đầu cùng một năm ({cohorts[0]}) và {control_vi} là nhóm so sánh: ước lượng "
+        "hiệu ứng cố định hai chiều chính là ước lượng khác biệt kép 2x2 và được báo cáo.",
+        control=control, rule="single_cohort", cohorts=cohorts, n_never_treated=n_never)
