@@ -954,9 +954,16 @@ def check_tables(tables: dict[str, pd.DataFrame], files: dict[str, Path] | None 
     for name in REQUIRED_TABLES:
         if name not in tables and name not in reported and "(folder)" not in reported:
             out.add(check="file_missing", table=name, expected=f"a table {name} ({name}.csv or {name}.parquet)")
-    _warn_counseling_missing(typed, out)
-    _warn_unknown_share(typed.get("graduates"), unknown_share_warning, out)
-    _warn_reporting_gaps(typed.get("graduates"), out)
+    # warnings look only at rows that passed the code and year rules (errors are reported already)
+    g = typed.get("graduates")
+    if _present(g, "level", "year"):
+        keep = g["level"].isin(LEVELS) & g["year"].notna()
+        if years_l:
+            keep &= g["year"].isin(years_l)
+        g = g[keep.fillna(False).astype(bool).to_numpy()]
+    _warn_counseling_missing({**typed, "graduates": g} if g is not None else typed, out)
+    _warn_unknown_share(g, unknown_share_warning, out)
+    _warn_reporting_gaps(g, out)
     return ValidationReport(out.frame(), folder=folder, files=files), typed
 
 
