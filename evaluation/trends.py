@@ -176,7 +176,9 @@ def fit_trend(panel: pd.DataFrame, *, successes: str = "vocational", trials: str
         notes=("glm_binomial: logit GLM on school-year counts, AME of the year weighted by graduates, "
                "delta-method SE with the analytic gradient and the school-clustered covariance",
                "lpm: graduates-weighted linear model of the rate, school-clustered SE",
-               f"intervals: t with {n_clusters - 1} df"),
+               f"intervals: t with {n_clusters - 1} df",
+               *((f"only {n_clusters} clusters: cluster-robust intervals can be too narrow; read them with care",)
+                 if n_clusters < 20 else ())),
         model={"glm_binomial": glm, "lpm": lpm},
     )
 

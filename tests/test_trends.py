@@ -156,7 +156,6 @@ def test_trend_by_group_and_start_year_and_errors():
         fit_trend(thcs.assign(vocational=thcs["graduates"] + 1))
 
 
-@pytest.mark.slow
 def test_coverage_monte_carlo_with_school_effects():
     """200 districts of 35 schools with school effects: the interval covers the population-averaged
     AME (by Gauss-Hermite integration) about 95 % of the time."""
@@ -170,18 +169,21 @@ def test_coverage_monte_carlo_with_school_effects():
     assert 0.90 <= np.mean(hits) <= 0.99
 
 
-def test_trend_on_sample_covers_truth(request):
+@pytest.mark.parametrize("level", ["THCS", "THPT"])
+def test_trend_on_sample_covers_truth(request, level):
+    """truth.json levels.<level>.measured: the district trend (pp/year) as measured with
+    ``unknown`` in the denominator, and among known destinations."""
     pytest.importorskip("evaluation.sample")
     pytest.importorskip("evaluation.data")
     from evaluation.panel import school_year_panel
 
     cohort = request.getfixturevalue("sample_cohort")
-    truth = json.loads((cohort.folder / "truth.json").read_text(encoding="utf-8"))
-    key = "district_trend_pp_per_year"
-    assert key in truth, f"truth.json has no {key}: {sorted(truth)}"
-    planted = truth[key]
-    for level in ("THCS", "THPT"):
-        want = planted[level] if isinstance(planted, dict) else planted
-        res = fit_trend(school_year_panel(cohort, level=level))
-        row = res.trend_frame().set_index("model").loc["glm_binomial"]
-        assert row["ci_low"] <= want <= row["ci_high"], (level, want, row.to_dict())
+    truth = json.loads((cohort.folder / "truth.json").read_text(encoding="utf-8"))["levels"][level]["measured"]
+    for unknown_in, key in ((True, "district_trend_pp_per_year"),
+                            (False, "district_trend_pp_per_year_unknown_excluded")):
+        res = fit_trend(school_year_panel(cohort, level=level, unknown_in_denominator=unknown_in))
+        tf = res.trend_frame().set_index("model")
+        for model in ("glm_binomial", "lpm"):
+            row = tf.loc[model]
+            assert row["ci_low"] <= truth[key] <= row["ci_high"], (level, model, key, row.to_dict())
+        assert res.info["level"] == level
