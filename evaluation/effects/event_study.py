@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from evaluation.effects.twfe import (DEFAULT_TOL, TwfeResults, _bootstrap_table, _codes, _fit_lpm, _info,
-                                     _prepare, _replace, _singleton_mask, _wald_F)
+                                     _prepare, _py, _replace, _singleton_mask, _wald_F)
 
 __all__ = ["event_study", "EventStudyResults", "EVENT_STUDY_COLUMNS", "event_term"]
 
@@ -114,7 +114,7 @@ def event_study(data: pd.DataFrame, *, outcome: str = "rate", unit: str = "schoo
     if (ft < 0).any():
         r = int(np.argmax(ft < 0))
         raise ValueError(f"{where}: column {first_treated!r} must be 0 (never treated) or a year; row "
-                         f"{frame['_row'].iloc[r]!r} has value {ft[r]!r}")
+                         f"{_py(frame['_row'].iloc[r])!r} has value {_py(ft[r])!r}")
     treated_unit = ft > 0
     if not treated_unit.any():
         raise ValueError(f"{where}: no unit is ever treated ({first_treated!r} is 0 everywhere)")

@@ -74,7 +74,17 @@ def _numeric(data: pd.DataFrame, column: str, *, where: str) -> np.ndarray:
     except (ValueError, TypeError):
         bad = pd.to_numeric(s, errors="coerce").isna() & s.notna()
         row = bad.idxmax()
-        raise ValueError(f"{where}: column {column!r} must be numeric; row {row!r} has value {s.loc[row]!r}") from None
+        raise ValueError(f"{where}: column {column!r} must be numeric; row {_py(row)!r} has value "
+                         f"{_py(s.loc[row])!r}") from None
+
+
+def _py(v: Any) -> Any:
+    """A numpy scalar as the plain Python value (for readable messages)."""
+    if isinstance(v, np.generic):
+        v = v.item()
+    if isinstance(v, float) and v.is_integer():
+        return int(v)
+    return v
 
 
 def _estimation_sample(data: pd.DataFrame, *, numeric: Sequence[str], keys: Sequence[str],
@@ -99,8 +109,8 @@ def _estimation_sample(data: pd.DataFrame, *, numeric: Sequence[str], keys: Sequ
         neg = np.flatnonzero(w < 0)
         if neg.size:
             r = neg[0]
-            raise ValueError(f"{where}: weight column {weights!r} must be >= 0; row {frame['_row'].iloc[r]!r} "
-                             f"has value {w[r]!r}")
+            raise ValueError(f"{where}: weight column {weights!r} must be >= 0; row {_py(frame['_row'].iloc[r])!r} "
+                             f"has value {_py(w[r])!r}")
         zero = (w == 0) & ~miss
         dropped["zero_weight"] = int(zero.sum())
         miss = miss | zero
@@ -473,7 +483,7 @@ def _twfe_logit(frame: pd.DataFrame, dropped: dict, *, outcome: str, regressors:
     if bad.size:
         r = bad[0]
         raise ValueError(f"{where}: outcome {outcome!r} must be a proportion in 0..1; row "
-                         f"{frame['_row'].iloc[r]!r} has value {y[r]!r}")
+                         f"{_py(frame['_row'].iloc[r])!r} has value {_py(y[r])!r}")
     n = frame[weights].to_numpy(dtype=float) if weights else np.ones(len(frame))
     keep = _drop_perfect_fit(frame, y, n)
     dropped["perfect_fit"] = int((~keep).sum())
