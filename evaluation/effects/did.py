@@ -237,6 +237,16 @@ class _Panel:
     notes: list[str]
 
 
+def _v(x: Any) -> str:
+    """A value as it should read in an error message (numpy scalars as plain Python values)."""
+    return repr(x.item() if isinstance(x, np.generic) else x)
+
+
+def _first(mask: pd.Series) -> int:
+    """0-based position of the first True in ``mask`` (row numbers in messages are positions)."""
+    return int(np.flatnonzero(np.asarray(mask, dtype=bool))[0])
+
+
 def _numeric(df: pd.DataFrame, col: str, role: str) -> pd.Series:
     s = df[col]
     if is_bool_dtype(s):
@@ -245,8 +255,8 @@ def _numeric(df: pd.DataFrame, col: str, role: str) -> pd.Series:
         conv = pd.to_numeric(s, errors="coerce")
         bad = conv.isna() & s.notna()
         if bad.any():
-            i = bad.idxmax()
-            raise DiDInputError(f"{role} column {col!r} must be numeric; row {i!r} has value {s[i]!r}")
+            i = _first(bad)
+            raise DiDInputError(f"{role} column {col!r} must be numeric; row {i} has value {_v(s.iloc[i])}")
         s = conv
     return s.astype(float)
 
@@ -258,7 +268,7 @@ def _constant_within(df: pd.DataFrame, unit: str, col: str, role: str) -> None:
         u = bad[0]
         vals = sorted(pd.unique(df.loc[df[unit] == u, col].dropna()).tolist())
         raise DiDInputError(
-            f"{role} column {col!r} must be constant within each unit, but unit {unit}={u!r} has "
+            f"{role} column {col!r} must be constant within each unit, but unit {unit}={_v(u)} has "
             f"values {vals} ({len(bad)} unit(s) affected)")
 
 
@@ -283,21 +293,22 @@ def _prepare(data, *, outcome, unit, time, group, covariates, weights, control, 
     dropped = {"missing_values": 0, "unbalanced": 0, "treated_in_first_period": 0}
 
     cols = list(dict.fromkeys(core + list(covariates) + ([weights] if weights else [])))
+    data = data.reset_index(drop=True)  # row numbers in messages are 0-based positions
     df = pd.DataFrame(index=data.index)
     df[unit] = data[unit]
     if df[unit].isna().any():
-        i = df[unit].isna().idxmax()
-        raise DiDInputError(f"unit column {unit!r} is missing in row {i!r}")
+        i = _first(df[unit].isna())
+        raise DiDInputError(f"unit column {unit!r} is missing in row {i}")
     df[time] = _numeric(data, time, "time")
     if not np.all(np.isfinite(df[time])):
-        i = (~np.isfinite(df[time])).idxmax()
-        raise DiDInputError(f"time column {time!r} is missing or infinite in row {i!r} (value {data[time][i]!r})")
+        i = _first(~np.isfinite(df[time]))
+        raise DiDInputError(f"time column {time!r} is missing or infinite in row {i} (value {_v(data[time].iloc[i])})")
     g = _numeric(data, group, "group")
     g = g.where(np.isfinite(g) | g.isna(), 0.0).fillna(0.0)  # NaN or +inf: never treated
     if (g < 0).any():
-        i = (g < 0).idxmax()
+        i = _first(g < 0)
         raise DiDInputError(f"group column {group!r} must be the first treated period (0 or empty = never "
-                            f"treated); row {i!r} has value {data[group][i]!r}")
+                            f"treated); row {i} has value {_v(data[group].iloc[i])}")
     df[group] = g
     df[outcome] = _numeric(data, outcome, "outcome")
     for c in covariates:
@@ -305,12 +316,12 @@ def _prepare(data, *, outcome, unit, time, group, covariates, weights, control, 
     if weights is not None:
         df[weights] = _numeric(data, weights, "weights")
         if (df[weights] < 0).any():
-            i = (df[weights] < 0).idxmax()
-            raise DiDInputError(f"weights column {weights!r} must be non-negative; row {i!r} has value {data[weights][i]!r}")
+            i = _first(df[weights] < 0)
+            raise DiDInputError(f"weights column {weights!r} must be non-negative; row {i} has value {_v(data[weights].iloc[i])}")
     dup = df.duplicated([unit, time])
     if dup.any():
-        i = dup.idxmax()
-        raise DiDInputError(f"more than one row for unit {unit}={df[unit][i]!r} and {time}={data[time][i]!r} (row {i!r}); "
+        i = _first(dup)
+        raise DiDInputError(f"more than one row for unit {unit}={_v(df[unit].iloc[i])} and {time}={_v(data[time].iloc[i])} (row {i}); "
                             "the panel must have one row per unit and period")
     _constant_within(df, unit, group, "group")
     if weights is not None:
@@ -467,10 +478,16 @@ def _att_gt(p: _Panel, *, control, est_method, base_period, anticipation):
     return frame, inf, failures
 
 
-def _pretest(frame: pd.DataFrame, inf: np.ndarray) -> TestResult | None:
-    """Wald test that all pre-treatment ATT(g,t) are zero (R did's ``W``/``Wpval``)."""
+def _pretest(frame: pd.DataFrame, inf: np.ndarray, anticipation: float) -> TestResult | None:
+    """Wald test that all pre-treatment ATT(g,t) are zero (R did's ``W``/``Wpval``).
+
+    Pre-treatment cells are those with ``t + anticipation < g`` and a usable standard error;
+    ``W = n a' V^-1 a`` with ``V`` the analytic influence-function covariance, chi2 with as
+    many degrees of freedom as cells.
+    """
     n = inf.shape[0]
-    pre = np.flatnonzero((frame["group"] > frame["time"]).to_numpy() & frame["std_error"].notna().to_numpy())
+    is_pre = (frame["time"] + anticipation < frame["group"]).to_numpy()
+    pre = np.flatnonzero(is_pre & frame["std_error"].notna().to_numpy())
     if len(pre) == 0:
         return None
     a = frame["estimate"].to_numpy()[pre]
@@ -480,7 +497,7 @@ def _pretest(frame: pd.DataFrame, inf: np.ndarray) -> TestResult | None:
     W = float(n * a @ np.linalg.solve(V, a))
     return TestResult(name="Pre-test of parallel trends (Wald)", statistic=W,
                       p_value=float(stats.chi2.sf(W, len(pre))), df=float(len(pre)),
-                      null="every pre-treatment ATT(g,t) is zero", distribution="chi2")
+                      null="every pre-treatment ATT(g,t) (t < g - anticipation) is zero", distribution="chi2")
 
 
 # --------------------------------------------------------------------------------------
@@ -701,16 +718,18 @@ class StaggeredDiDResults:
     def _cluster_labels(self, cluster: str) -> np.ndarray:
         if cluster not in self._long.columns:
             raise DiDInputError(f"cluster column {cluster!r} not found in data")
+        if cluster == self._unit_col:
+            return np.asarray(self._unit_ids)
         d = self._long[[self._unit_col, cluster]]
         if d[cluster].isna().any():
-            i = d[cluster].isna().idxmax()
-            raise DiDInputError(f"cluster column {cluster!r} is missing in row {i!r}")
+            raise DiDInputError(f"cluster column {cluster!r} is missing for unit "
+                                f"{self._unit_col}={_v(d[self._unit_col].iloc[_first(d[cluster].isna())])}")
         nun = d.groupby(self._unit_col, sort=False)[cluster].nunique()
         if (nun > 1).any():
             u = nun.index[nun > 1][0]
             vals = sorted(map(str, pd.unique(d.loc[d[self._unit_col] == u, cluster])))
             raise DiDInputError(f"cluster column {cluster!r} must be constant within each unit, but unit "
-                                f"{self._unit_col}={u!r} has values {vals}")
+                                f"{self._unit_col}={_v(u)} has values {vals}")
         first = d.drop_duplicates(self._unit_col).set_index(self._unit_col)[cluster]
         return first.reindex(self._unit_ids).to_numpy()
 
@@ -963,7 +982,7 @@ def staggered_did(data: pd.DataFrame, *, outcome: str, unit: str, time: str, gro
                  weights=weights, control=ctrl, anticipation=anticipation)
     frame, inf, failures = _att_gt(p, control=ctrl, est_method=est_method, base_period=base_period,
                                    anticipation=anticipation)
-    pretest = _pretest(frame, inf)
+    pretest = _pretest(frame, inf, anticipation)
     n, T = p.Y.shape
     notes = list(p.notes) + failures
     if pretest is None:
