@@ -19,9 +19,12 @@ Algorithm (WCR, bootstrap-t, one coefficient j, null ``beta_j = b0``):
    ``t* = (beta*_j - b0) / se*_j`` with the same CRV1 formula and small-sample factor as the
    analytic t (:func:`evaluation.effects.twfe.small_sample_factor`). This is done in closed form
    (each t* is a ratio of a linear and the root of a quadratic form in v), never by refitting.
-4. p-value: the share of draws with ``|t*| > |t|`` (symmetric; ties with the observed statistic
-   are not counted, as in ``wildboottest``). With Rademacher weights and ``2**G <= reps`` all
-   ``2**G`` sign vectors are enumerated instead of drawn (deterministic).
+4. p-value: the share of draws with ``|t*| >= |t|`` (symmetric). Ties are counted (to a relative
+   1e-9): under WCR the draws v = +1 and v = -1 reproduce the observed statistic exactly, and
+   counting them, as a randomization test counts the observed sample, keeps the test from
+   over-rejecting when all sign vectors are enumerated. (``wildboottest`` compares with a strict
+   ``<`` and so counts them or not depending on rounding.) With Rademacher weights and
+   ``2**G <= reps`` all ``2**G`` sign vectors are enumerated instead of drawn (deterministic).
 5. Confidence interval: by test inversion -- the set of ``b0`` whose WCR p-value is at least
    ``1 - level``, found by bisection on each side with the same draws (the p-value function is a
    step function, so bounds are exact to the bisection tolerance, 1e-8 standard errors).
@@ -241,7 +244,7 @@ def wild_cluster_bootstrap(data: pd.DataFrame, *, outcome: str = "rate", regress
     def pval(b0: float) -> float:
         t0 = abs(bj - b0) / se
         tb = np.abs(tboot(b0))
-        return float(np.mean(tb > t0 * (1 + 1e-10) + 1e-14))
+        return float(np.mean(tb >= t0 * (1 - 1e-9)))
 
     t_obs = (bj - null) / se
     p = pval(null)
