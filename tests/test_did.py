@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -266,7 +267,7 @@ def test_no_never_treated_units_uses_the_last_group_as_in_r(frames):
     d = frames["mpdta"].query("`first.treat` > 0")
     with pytest.warns(UserWarning, match="No never-treated units"):
         res = staggered_did(d, **MPDTA, control="notyet")
-    assert res.info["groups"] == [2004.0, 2006.0]
+    assert res.info["groups"] == [2004, 2006]
     assert res.att_gt()["time"].max() == 2006
 
 
@@ -357,3 +358,36 @@ def test_results_object_checker(fits):
     boot = res.aggregate("group", bootstrap=True, reps=99, seed=1)
     assert list(boot.to_frame().columns)[-2:] == ["band_low", "band_high"]
     assert "multiplier bootstrap" in boot.overall.cov_type and "critical value" in str(boot)
+
+
+def test_cells_without_overlap_are_nan_and_left_out_of_aggregations():
+    d = _panel(n=2000, T=6, groups=(0, 3, 4, 5, 6), x_shift=1.2, seed=1)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = staggered_did(d, **PANEL, covariates=["x"])
+    assert any("ATT(g=6, t=6) not estimable: propensity score overlap" in str(w.message) for w in caught)
+    gt = res.att_gt()
+    missing = gt[gt["estimate"].isna()]
+    assert len(missing) == res.info["n_cells_not_estimable"] == 4
+    assert missing["std_error"].isna().all()
+    assert np.isnan(res.influence_function[:, missing.index]).all()
+    dyn = res.aggregate("dynamic")
+    assert any("left out of the aggregation" in n for n in dyn.notes)
+    assert dyn.to_frame()["estimate"].notna().all()
+    # the remaining cells aggregate as if the missing ones had never been estimated
+    e0 = gt.query("event_time == 0 and estimate.notna()")
+    pg = d.drop_duplicates("school")["first"].value_counts()
+    assert_allclose(dyn.to_frame().query("event_time == 0")["estimate"].iloc[0],
+                    np.average(e0["estimate"], weights=pg[e0["group"]].to_numpy()), rtol=1e-12)
+
+
+def test_anticipation_shifts_the_base_period(frames):
+    d = frames["mpdta"]
+    res = staggered_did(d, **MPDTA, control="never", anticipation=1)
+    assert res.info["dropped_units"]["treated_in_first_period"] == d.query("`first.treat` == 2004")["countyreal"].nunique()
+    gt = res.att_gt().set_index(["group", "time"])
+    wide = d.pivot(index="countyreal", columns="year", values="lemp")
+    g = d.groupby("countyreal")["first.treat"].first()
+    dy = wide[2006] - wide[2004]  # group 2006 with one period of anticipation: base 2004
+    assert_allclose(gt.loc[(2006, 2006), "estimate"], dy[g == 2006].mean() - dy[g == 0].mean(), rtol=1e-10)
+    assert res.pretest.df == len(res.att_gt().query("time + 1 < group"))

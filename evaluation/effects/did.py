@@ -467,6 +467,8 @@ def _att_gt(p: _Panel, *, control, est_method, base_period, anticipation):
         att[k] = a
         inf[idx, k] = (n / n1) * f
     frame = pd.DataFrame({"group": [c[0] for c in cells], "time": [c[1] for c in cells]})
+    if np.all(np.mod(frame[["group", "time"]].to_numpy(), 1) == 0):  # whole periods (years): show as int
+        frame = frame.astype("int64")
     frame["event_time"] = frame["time"] - frame["group"]
     frame["post"] = frame["group"] <= frame["time"]
     frame["estimate"] = att
@@ -990,7 +992,7 @@ def staggered_did(data: pd.DataFrame, *, outcome: str, unit: str, time: str, gro
                      "(or their covariance is singular).")
     info = {
         "n_units": n, "n_obs": n * T, "n_periods": T, "n_groups": len(p.glist),
-        "groups": [float(g) for g in p.glist],
+        "groups": [int(g) if float(g).is_integer() else float(g) for g in p.glist],
         "n_never_treated": int((p.G == 0).sum()),
         "control_group": _CONTROL_LABEL[ctrl], "est_method": _METHOD_LABEL[est_method],
         "base_period": base_period, "anticipation": anticipation,
