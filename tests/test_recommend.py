@@ -1,0 +1,66 @@
+"""The estimator recommendation: one test per rule, on small hand-built adoption patterns."""
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from evaluation.effects import Recommendation, recommend
+
+
+def panel(first: dict[str, int], years=range(2018, 2026)) -> pd.DataFrame:
+    return pd.DataFrame([{"school_id": s, "year": t, "first_covered": g} for s, g in first.items() for t in years])
+
+
+def test_staggered_adoption_with_never_treated_recommends_callaway_santanna_never():
+    r = recommend(panel({"A": 2020, "B": 2022, "C": 0, "D": 0}))
+    assert isinstance(r, Recommendation)
+    assert (r.estimator, r.control, r.rule, r.cohorts) == ("callaway_santanna", "never", "staggered", (2020, 2022))
+    assert "staggered" in r.reason_en and "2020, 2022" in r.reason_en
+    assert "Callaway-Sant'Anna" in r.reason_vi and "2020, 2022" in r.reason_vi
+
+
+def test_staggered_without_never_treated_uses_not_yet_treated():
+    r = recommend(panel({"A": 2020, "B": 2022, "C": 2024}))
+    assert (r.estimator, r.control, r.n_never_treated) == ("callaway_santanna", "notyet", 0)
+    assert "not-yet-covered" in r.reason_en
+
+
+def test_single_cohort_with_never_treated_recommends_twfe():
+    r = recommend(panel({"A": 2021, "B": 2021, "C": 0}))
+    assert (r.estimator, r.control, r.rule) == ("twfe", "never", "single_cohort")
+    assert "2x2" in r.reason_en and "2x2" in r.reason_vi
+
+
+def test_single_cohort_with_dynamic_effects_recommends_callaway_santanna():
+    r = recommend(panel({"A": 2021, "B": 0}), effects_vary_by_exposure=True)
+    assert (r.estimator, r.rule) == ("callaway_santanna", "single_cohort_dynamic")
+
+
+def test_no_comparison_when_everyone_adopts_together():
+    r = recommend(panel({"A": 2021, "B": 2021}))
+    assert (r.estimator, r.rule) == ("none", "no_comparison")
+    assert "No credible comparison" in r.reason_en and "Không có nhóm so sánh" in r.reason_vi
+
+
+def test_no_comparison_when_treated_units_are_always_treated():
+    r = recommend(panel({"A": 2018, "B": 2015}))  # covered from (before) the first year
+    assert (r.estimator, r.rule) == ("none", "no_comparison")
+    assert "no pre-period" in r.reason_en
+
+
+def test_adoption_after_the_panel_counts_as_never_treated_and_no_treated_gives_none():
+    r = recommend(panel({"A": 2021, "B": 2030}))
+    assert (r.estimator, r.control, r.n_never_treated) == ("twfe", "never", 1)
+    r = recommend(panel({"A": 0, "B": 0}))
+    assert (r.estimator, r.rule) == ("none", "no_treated")
+
+
+def test_rendering_and_input_errors():
+    r = recommend(panel({"A": 2021, "B": 0}))
+    assert str(r).startswith("twfe: ") and "<strong>twfe</strong>" in r._repr_html_()
+    bad = panel({"A": 2021, "B": 0})
+    bad.loc[0, "first_covered"] = 2019
+    with pytest.raises(ValueError, match="constant within school_id; school_id='A'"):
+        recommend(bad)
+    with pytest.raises(ValueError, match="not in the data"):
+        recommend(bad, first_treated="nope")
