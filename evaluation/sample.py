@@ -55,7 +55,8 @@ Career counseling (staggered, absorbing adoption)
 Flaws for the data-quality checks
     Four school-years with graduates but no counseling row (two never-covered THCS, one THCS
     covered from 2018 in a later year, one never-covered THPT), one THCS school-year with
-    25 % unknown destinations (a school covered from 2018), one never-covered THCS that
+    exactly 25 % (rounded) unknown destinations, a random subset of its graduates (a school
+    covered from 2018), one never-covered THCS that
     stops reporting after 2023. They sit in schools outside the weights of the staggered
     adoption estimands, so those estimands do not depend on how an estimator treats them.
 Labour market
@@ -528,11 +529,14 @@ def draw_students(rng: np.random.Generator, units: pd.DataFrame, communes: pd.Da
             voc = rng.random(N) < p
             dest = np.where(voc, voc_codes[np.searchsorted(voc_cum, rng.random(N) * voc_cum[-1], side="right")],
                             non_codes[np.searchsorted(non_cum, rng.random(N) * non_cum[-1], side="right")])
-            u_share = np.full(N, UNKNOWN_SHARE)
-            for sid, lev, yr in high:
+            lost = rng.random(N) < UNKNOWN_SHARE
+            for sid, lev, yr in high:  # the flaw cell: exactly round(25 %) of its graduates lost
                 if lev == level and yr == year:
-                    u_share[lu["school_id"].to_numpy()[u] == sid] = HIGH_UNKNOWN_SHARE
-            dest = np.where(rng.random(N) < u_share, DEST_INDEX[UNKNOWN], dest).astype(np.int8)
+                    cell = np.flatnonzero(lu["school_id"].to_numpy()[u] == sid)
+                    lost[cell] = False
+                    k = int(_round_half_up(HIGH_UNKNOWN_SHARE * len(cell)))
+                    lost[rng.choice(cell, size=k, replace=False)] = True
+            dest = np.where(lost, DEST_INDEX[UNKNOWN], dest).astype(np.int8)
             for key, val in (("school_idx", sch.astype(np.int32)), ("year", np.full(N, year, np.int16)),
                              ("level_idx", np.full(N, li, np.int8)),
                              ("sex_idx", np.where(female, 0, 1).astype(np.int8)), ("eth_idx", eth),
