@@ -283,7 +283,8 @@ CONTRACT_TABLE_IDS: tuple[str, ...] = tuple(TABLES)
 # ---------------------------------------------------------------------------------------
 # EvidenceTable
 # ---------------------------------------------------------------------------------------
-_SUPPRESSION_KEEP = {"graduates", "target", "suppressed"}
+#: Columns a suppressed row keeps: the cell size, the policy target and facts about the area, not the students.
+_SUPPRESSION_KEEP = {"graduates", "target", "suppressed", "schools", "disadvantaged"}
 
 
 def _fmt_of(col: str, s: pd.Series) -> str:
@@ -705,7 +706,36 @@ _TERM_CANDIDATES = ("treated", "covered", "att", "ATT", "simple", "overall", "ye
 
 
 def _info(obj: Any) -> Mapping[str, Any]:
-    return getattr(obj, "info", None) or {}
+    if isinstance(obj, (pd.DataFrame, pd.Series)):
+        return {}
+    info = getattr(obj, "info", None)
+    if not isinstance(info, Mapping) or not info:
+        info = getattr(getattr(obj, "overall", None), "info", None)
+    return info if isinstance(info, Mapping) else {}
+
+
+def _resolve(obj: Any, kind: str, what: str) -> tuple[pd.DataFrame, Any]:
+    """A tidy frame in percentage points from a results object, and the object holding its facts.
+
+    ``kind`` is ``simple`` (one overall effect) or ``dynamic`` (by event time). Accepts a frame,
+    Series or mapping (already in pp), a staggered-adoption results object (``aggregate(kind)``),
+    an aggregation (``overall`` + ``to_frame``) or any ``EstimateResults`` (``to_frame(pp=True)``).
+    """
+    if isinstance(obj, pd.DataFrame):
+        return obj.copy(), obj
+    if isinstance(obj, pd.Series):
+        return obj.to_frame().T.reset_index(drop=True), obj
+    if isinstance(obj, Mapping):
+        return pd.DataFrame([dict(obj)]), obj
+    if hasattr(obj, "aggregate") and callable(obj.aggregate) and not hasattr(obj, "components"):
+        return _resolve(obj.aggregate(kind), kind, what)
+    if hasattr(obj, "overall") and hasattr(obj, "to_frame"):
+        if kind == "simple":
+            return obj.overall.to_frame(pp=True), obj.overall
+        return obj.to_frame(pp=True), obj.overall
+    if hasattr(obj, "to_frame"):
+        return obj.to_frame(pp=True), obj
+    raise EvidenceError(f"{what}: expected a results object (to_frame) or a frame with estimate_pp, got {type(obj).__name__}")
 
 
 def _pick_row(frame: pd.DataFrame, term: str | None, what: str) -> pd.Series:
@@ -725,25 +755,13 @@ def _pick_row(frame: pd.DataFrame, term: str | None, what: str) -> pd.Series:
     raise EvidenceError(f"{what}: the results hold several terms ({terms}); name the one to report with term=")
 
 
-def _pp_row(obj: Any, term: str | None, what: str, *, aggregate_kind: str = "simple") -> pd.Series:
-    """One row with estimate_pp, std_error, ci_low, ci_high, p_value (percentage points)."""
-    if isinstance(obj, pd.Series):
-        frame = obj.to_frame().T
-    elif isinstance(obj, Mapping):
-        frame = pd.DataFrame([dict(obj)])
-    elif isinstance(obj, pd.DataFrame):
-        frame = obj
-    elif hasattr(obj, "aggregate") and callable(obj.aggregate):
-        frame = obj.aggregate(aggregate_kind)
-    elif hasattr(obj, "to_frame"):
-        frame = obj.to_frame(pp=True)
-    else:
-        raise EvidenceError(f"{what}: expected a results object (to_frame) or a frame with estimate_pp, got {type(obj).__name__}")
+def _pp_row(obj: Any, term: str | None, what: str) -> tuple[pd.Series, Any]:
+    """One row with estimate_pp, std_error, ci_low, ci_high, p_value (percentage points), and its source."""
+    frame, src = _resolve(obj, "simple", what)
     if "estimate_pp" not in frame.columns:
         raise EvidenceError(f"{what}: the results frame has no estimate_pp column (columns: {', '.join(map(str, frame.columns))}); "
                             "effects must be in percentage points (to_frame(pp=True))")
-    row = _pick_row(frame, term, what)
-    return row
+    return _pick_row(frame, term, what), src
 
 
 def _test_text(t: Any, lang: str) -> str:
@@ -763,39 +781,80 @@ def _test_text(t: Any, lang: str) -> str:
 
 
 def _find_pretrend(obj: Any) -> Any:
-    tests = getattr(obj, "tests", None) or {}
-    for name, t in tests.items():
-        if "pre" in str(name).lower() or "pre" in str(getattr(t, "name", "")).lower():
-            return t
+    """The joint pre-trend test a results object carries (``tests`` named pre*, ``pretrend``, ``pretest``)."""
+    for o in (obj, getattr(obj, "overall", None)):
+        if o is None:
+            continue
+        tests = getattr(o, "tests", None) or {}
+        for name, t in tests.items():
+            if t is not None and ("pre" in str(name).lower() or "pre" in str(getattr(t, "name", "")).lower()):
+                return t
+        for attr in ("pretrend", "pretest"):
+            t = getattr(o, attr, None)
+            if t is not None and hasattr(t, "p_value"):
+                return t
     return None
 
 
-def trend_table(results_by_level_model: Mapping[tuple[str, str], Any], *, term: str | None = None,
+def trend_table(results_by_level_model: Mapping[Any, Any] | pd.DataFrame, *, term: str | None = None,
                 notebook: str = "", synthetic: bool = False, notes_vi: Iterable[str] = (),
                 notes_en: Iterable[str] = ()) -> EvidenceTable:
     """``trend``: one row per (level, model), the trend in percentage points per year.
 
-    ``results_by_level_model`` maps ``(level, model)`` to a results object whose
-    ``to_frame(pp=True)`` has the year term (picked by ``term``, or the only term, or a term
-    named ``year``/``trend``/``slope``), or to a one-row frame with ``estimate_pp``. Extra
-    columns ``n_obs`` and ``n_clusters`` come from the results' ``info``.
+    ``results_by_level_model`` is one of: a mapping ``(level, model) -> results`` (the row is
+    the term named ``model`` when the results have it, else ``term``, the only term, or a term
+    named ``year``/``trend``/``slope``); a mapping ``level -> results`` whose every term is a
+    model (``trends.TrendResults``: ``glm_binomial``, ``lpm``); or a frame with ``level, model,
+    estimate_pp_per_year, std_error, ci_low, ci_high, p_value`` (``TrendResults.trend_frame()``).
+    Extra columns ``n_obs`` and ``n_clusters`` come from the results' ``info``.
     """
     rows, vi, en = [], [], []
-    for (level, model), res in sorted(results_by_level_model.items(), key=lambda kv: (str(kv[0][0]), str(kv[0][1]))):
-        row = _pp_row(res, term, f"trend {level}/{model}")
+    if isinstance(results_by_level_model, pd.DataFrame):
+        _require(results_by_level_model, TABLES["trend"].columns, "trend")
+        df = results_by_level_model.copy()
+        for _, r in df.iterrows():
+            n = f" N = {_int(r['n_obs'], 'vi')}, {_int(r['n_clusters'], 'vi')} cụm." if {"n_obs", "n_clusters"} <= set(r.index) else ""
+            m = f" N = {_int(r['n_obs'], 'en')}, {_int(r['n_clusters'], 'en')} clusters." if n else ""
+            vi.append(f"{r['level']}, {r['model']}: {_num(r['estimate_pp_per_year'], 'vi', 2)} điểm %/năm "
+                      f"(KTC 95 % {_num(r['ci_low'], 'vi', 2)} đến {_num(r['ci_high'], 'vi', 2)}).{n}")
+            en.append(f"{r['level']}, {r['model']}: {_num(r['estimate_pp_per_year'], 'en', 2)} pp per year "
+                      f"(95 % CI {_num(r['ci_low'], 'en', 2)} to {_num(r['ci_high'], 'en', 2)}).{m}")
+        return _make("trend", df, notebook=notebook, min_cell=1, synthetic=synthetic, extra_vi=vi, extra_en=en,
+                     notes_vi=notes_vi, notes_en=notes_en)
+    items: list[tuple[str, str, Any, pd.Series]] = []
+    for key, res in results_by_level_model.items():
+        if isinstance(key, tuple):
+            level, model = key
+            tidy = _resolve(res, "simple", f"trend {level}/{model}")[0]
+            t = model if (term is None and tidy is not None and "term" in tidy.columns
+                          and (tidy["term"].astype(str) == str(model)).any()) else term
+            row, src = _pp_row(res, t, f"trend {level}/{model}")
+            items.append((str(level), str(model), src, row))
+        else:
+            tidy = res.to_frame(pp=True)
+            for _, r in tidy.iterrows():
+                items.append((str(key), str(r["term"]), res, r))
+    for level, model, res, row in sorted(items, key=lambda x: (x[0], x[1])):
         info = _info(res)
         rows.append({"level": level, "model": model, "estimate_pp_per_year": float(row["estimate_pp"]),
                      "std_error": float(row["std_error"]), "ci_low": float(row["ci_low"]),
                      "ci_high": float(row["ci_high"]), "p_value": float(row["p_value"]),
                      "n_obs": info.get("n_obs", np.nan), "n_clusters": info.get("n_clusters", np.nan)})
         est = getattr(res, "estimand", "") or ""
-        method = " ".join(x for x in (getattr(res, "estimator", ""), getattr(res, "cov_type", "")) if x)
-        vi.append(f"{level}, {model}: {est or 'xu hướng tuyến tính theo năm'}; phương pháp {method or '-'}; "
-                  f"N = {_fact(info, 'n_obs', 'vi')} quan sát trường × năm, {_fact(info, 'n_clusters', 'vi')} cụm (trường).")
-        en.append(f"{level}, {model}: {est or 'linear trend per year'}; method {method or '-'}; "
-                  f"N = {_fact(info, 'n_obs', 'en')} school-years, {_fact(info, 'n_clusters', 'en')} clusters (schools).")
-    df = pd.DataFrame(rows)
-    df = df.dropna(axis=1, how="all")
+        method = "; ".join(x for x in (getattr(res, "cov_type", ""),) if x)
+        yrs = info.get("years", "")
+        vi.append(f"{level}, {model}: {_num(row['estimate_pp'], 'vi', 2)} điểm %/năm (KTC 95 % {_num(row['ci_low'], 'vi', 2)} "
+                  f"đến {_num(row['ci_high'], 'vi', 2)}); đại lượng: {est or 'thay đổi tỷ lệ mỗi năm'}; sai số: {method or '-'}; "
+                  f"N = {_fact(info, 'n_obs', 'vi')} quan sát trường × năm, {_fact(info, 'n_clusters', 'vi')} cụm (trường)"
+                  + (f"; các năm {yrs}" if yrs else "") + ".")
+        en.append(f"{level}, {model}: {_num(row['estimate_pp'], 'en', 2)} pp per year (95 % CI {_num(row['ci_low'], 'en', 2)} "
+                  f"to {_num(row['ci_high'], 'en', 2)}); estimand: {est or 'change of the rate per year'}; errors: {method or '-'}; "
+                  f"N = {_fact(info, 'n_obs', 'en')} school-years, {_fact(info, 'n_clusters', 'en')} clusters (schools)"
+                  + (f"; years {yrs}" if yrs else "") + ".")
+        for n in getattr(res, "notes", ()) or ():
+            if str(n) not in en:
+                en.append(str(n))
+    df = pd.DataFrame(rows).dropna(axis=1, how="all")
     return _make("trend", df, notebook=notebook, min_cell=1, synthetic=synthetic, extra_vi=vi, extra_en=en,
                  notes_vi=notes_vi, notes_en=notes_en)
 
@@ -837,26 +896,33 @@ def effect_overall_table(results: Sequence[tuple[str, str, Any, int, int]], reco
     """``effect_overall``: one row per (level, estimator), effects in percentage points.
 
     ``results``: ``(level, estimator, results, n_units, n_obs)`` tuples. ``results`` is a
-    results object (``to_frame(pp=True)``; ``term`` picks the row, per estimator when a mapping),
-    an object with ``aggregate("simple")`` (staggered adoption), or a frame/Series/mapping with
-    ``estimate_pp, std_error, ci_low, ci_high, p_value``. ``recommended`` maps each level to the
-    estimator the review reports (a name, or an object with ``.estimator``); ``reasons`` maps
-    level to the reason (a string, ``{"vi": .., "en": ..}``, or an object with ``reason``).
-    ``pretrend`` maps level to the joint pre-trend ``TestResult`` (else found in the results' tests).
-    Extra columns: ``n_clusters``, ``comparison_group``, ``method``, ``estimand`` when known.
+    results object (``to_frame(pp=True)``; ``term`` picks the row, per estimator when a
+    mapping), a staggered-adoption results object (its ``aggregate("simple")``), an aggregation
+    (its ``overall``), or a frame/Series/mapping with ``estimate_pp, std_error, ci_low, ci_high,
+    p_value``. ``recommended`` maps each level to the estimator the review reports (a name, or
+    an object with ``.estimator`` such as ``effects.recommend``'s ``Recommendation``);
+    ``reasons`` maps level to the reason (a string, ``{"vi": .., "en": ..}`` or an object with
+    ``reason_vi``/``reason_en``; default: the recommendation's own reason). ``pretrend`` maps
+    level to the joint pre-trend ``TestResult`` of the event study; tests carried by the results
+    themselves are reported too. Extra columns: ``n_clusters``, ``comparison_group``,
+    ``method``, ``estimand`` when known.
     """
     rows, vi, en = [], [], []
     rec = {str(k): _as_estimator_name(v) for k, v in recommended.items()}
+    reasons = dict(reasons or {})
+    for k, v in recommended.items():
+        if str(k) not in reasons and not isinstance(v, str):
+            reasons[str(k)] = v
     pretrend = dict(pretrend or {})
     for level, estimator, res, n_units, n_obs in results:
         t = term.get(estimator) if isinstance(term, Mapping) else term
-        row = _pp_row(res, t, f"effect_overall {level}/{estimator}")
-        info = dict(_info(res))
-        if isinstance(res, (pd.DataFrame, pd.Series)):
+        row, src = _pp_row(res, t, f"effect_overall {level}/{estimator}")
+        info = dict(_info(src)) or dict(_info(res))
+        if isinstance(src, (pd.DataFrame, pd.Series, Mapping)):
             info.update({k: row[k] for k in ("n_clusters", "comparison_group", "method", "estimand") if k in row.index})
         comp = info.get("comparison_group", info.get("control_group", info.get("control")))
-        method = info.get("method") or getattr(res, "cov_type", "") or ""
-        estimand = info.get("estimand") or getattr(res, "estimand", "") or ""
+        method = info.get("method") or getattr(src, "cov_type", "") or ""
+        estimand = info.get("estimand") or getattr(src, "estimand", "") or ""
         rows.append({"level": level, "estimator": estimator, "estimate_pp": float(row["estimate_pp"]),
                      "std_error": float(row["std_error"]), "ci_low": float(row["ci_low"]),
                      "ci_high": float(row["ci_high"]),
@@ -865,24 +931,31 @@ def effect_overall_table(results: Sequence[tuple[str, str, Any, int, int]], reco
                      "n_clusters": info.get("n_clusters", np.nan), "comparison_group": comp or "",
                      "method": str(method), "estimand": str(estimand)})
         facts_vi = [f"{level}, {estimator}: ước lượng {_num(row['estimate_pp'], 'vi')} điểm % "
-                    f"(KTC 95 % {_num(row['ci_low'], 'vi')} đến {_num(row['ci_high'], 'vi')})",
-                    f"đại lượng: {estimand or '-'}", f"phương pháp: {estimator}" + (f", sai số {method}" if method else ""),
-                    f"N = {_int(n_obs, 'vi')} quan sát trường × năm, {_int(n_units, 'vi')} trường, "
-                    f"{_fact(info, 'n_clusters', 'vi')} cụm"]
+                    f"(KTC 95 % {_num(row['ci_low'], 'vi')} đến {_num(row['ci_high'], 'vi')})"]
         facts_en = [f"{level}, {estimator}: estimate {_num(row['estimate_pp'], 'en')} pp "
-                    f"(95 % CI {_num(row['ci_low'], 'en')} to {_num(row['ci_high'], 'en')})",
-                    f"estimand: {estimand or '-'}", f"method: {estimator}" + (f", {method} errors" if method else ""),
-                    f"N = {_int(n_obs, 'en')} school-years, {_int(n_units, 'en')} schools, "
-                    f"{_fact(info, 'n_clusters', 'en')} clusters"]
+                    f"(95 % CI {_num(row['ci_low'], 'en')} to {_num(row['ci_high'], 'en')})"]
+        if estimand:
+            facts_vi.append(f"đại lượng ước lượng: {estimand}")
+            facts_en.append(f"estimand: {estimand}")
+        if method:
+            facts_vi.append(f"sai số: {method}")
+            facts_en.append(f"errors: {method}")
+        clusters = _fact(info, "n_clusters", "vi")
+        facts_vi.append(f"N = {_int(n_obs, 'vi')} quan sát trường × năm, {_int(n_units, 'vi')} trường"
+                        + (f", {clusters} cụm" if clusters != "?" else ""))
+        facts_en.append(f"N = {_int(n_obs, 'en')} school-years, {_int(n_units, 'en')} schools"
+                        + (f", {_fact(info, 'n_clusters', 'en')} clusters" if clusters != "?" else ""))
         if comp:
             facts_vi.append(f"nhóm đối chứng: {_comparison_label(comp, 'vi')}")
             facts_en.append(f"comparison group: {_comparison_label(comp, 'en')}")
+        own = _find_pretrend(src) or (None if src is res else _find_pretrend(res))
+        if own is not None:
+            facts_vi.append(f"kiểm định xu hướng trước của phương pháp này: {_test_text(own, 'vi')}")
+            facts_en.append(f"this estimator's pre-trend test: {_test_text(own, 'en')}")
         vi.append("; ".join(facts_vi) + ".")
         en.append("; ".join(facts_en) + ".")
-        if str(level) not in pretrend:
-            found = _find_pretrend(res)
-            if found is not None:
-                pretrend[str(level)] = found
+    if not rows:
+        raise EvidenceError("effect_overall: no results given")
     df = pd.DataFrame(rows)
     for c in ("comparison_group", "method", "estimand"):
         if (df[c] == "").all():
@@ -896,12 +969,13 @@ def effect_overall_table(results: Sequence[tuple[str, str, Any, int, int]], reco
         if not ((df["level"].astype(str) == level) & (df["estimator"] == est)).any():
             raise EvidenceError(f"effect_overall: the recommended estimator {est!r} for level {level} is not among "
                                 f"the results ({', '.join(df.loc[df['level'].astype(str) == level, 'estimator'])})")
-        r_vi, r_en = _reason((reasons or {}).get(level), "vi"), _reason((reasons or {}).get(level), "en")
+        r_vi = _reason(reasons.get(level), "vi").strip().rstrip(".")
+        r_en = _reason(reasons.get(level), "en").strip().rstrip(".")
         vi.append(f"Ước lượng được báo cáo cho {level}: {est}" + (f". Lý do: {r_vi}" if r_vi else "") + ".")
         en.append(f"Reported estimate for {level}: {est}" + (f". Reason: {r_en}" if r_en else "") + ".")
-        if level in pretrend:
-            vi.append(f"Kiểm định đồng thời xu hướng trước ({level}): {_test_text(pretrend[level], 'vi')}.")
-            en.append(f"Joint pre-trend test ({level}): {_test_text(pretrend[level], 'en')}.")
+        if level in pretrend and pretrend[level] is not None:
+            vi.append(f"Kiểm định đồng thời xu hướng trước (nghiên cứu sự kiện, {level}): {_test_text(pretrend[level], 'vi')}.")
+            en.append(f"Joint pre-trend test (event study, {level}): {_test_text(pretrend[level], 'en')}.")
     return _make("effect_overall", df, notebook=notebook, min_cell=1, synthetic=synthetic, extra_vi=vi, extra_en=en,
                  notes_vi=notes_vi, notes_en=notes_en)
 
@@ -945,22 +1019,20 @@ def event_study_table(results: Sequence[tuple], *, reference_period: int | None 
     pretrend = dict(pretrend or {})
     for item in results:
         level, estimator, obj = item[0], item[1], item[2]
-        if isinstance(obj, pd.DataFrame):
-            f = obj.copy()
-        elif hasattr(obj, "aggregate") and callable(obj.aggregate):
-            f = obj.aggregate("dynamic").copy()
-        elif hasattr(obj, "to_frame"):
-            f = obj.to_frame(pp=True)
-        else:
-            raise EvidenceError(f"event_study {level}/{estimator}: expected a frame or results object, got {type(obj).__name__}")
+        f, src = _resolve(obj, "dynamic", f"event_study {level}/{estimator}")
         if "event_time" not in f.columns:
             if "term" not in f.columns:
                 raise EvidenceError(f"event_study {level}/{estimator}: the frame has neither event_time nor term")
             f["event_time"] = [_event_time_of(t) for t in f["term"]]
         _require(f, ["estimate_pp", "std_error", "ci_low", "ci_high"], f"event_study {level}/{estimator}")
+        ref_flag = (f["reference"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+                    if "reference" in f.columns else np.zeros(len(f), dtype=bool))
         f = f.loc[:, ["event_time", "estimate_pp", "std_error", "ci_low", "ci_high"]].copy()
         f["event_time"] = pd.to_numeric(f["event_time"]).astype("int64")
-        f["reference_period"] = False
+        f["reference_period"] = ref_flag
+        for e in f.loc[f["reference_period"], "event_time"]:
+            vi.append(f"{level}, {estimator}: năm {int(e)} là kỳ tham chiếu (chuẩn hóa bằng 0).")
+            en.append(f"{level}, {estimator}: year {int(e)} is the reference period (normalised to 0).")
         if reference_period is not None and not (f["event_time"] == reference_period).any():
             f = pd.concat([f, pd.DataFrame({"event_time": [reference_period], "estimate_pp": [0.0],
                                             "std_error": [np.nan], "ci_low": [np.nan], "ci_high": [np.nan],
@@ -972,7 +1044,7 @@ def event_study_table(results: Sequence[tuple], *, reference_period: int | None 
         frames.append(f)
         t = pretrend.get((str(level), str(estimator)))
         if t is None and not isinstance(obj, pd.DataFrame):
-            t = _find_pretrend(obj)
+            t = _find_pretrend(src) or _find_pretrend(obj)
         pre = f[(f["event_time"] < 0) & ~f["reference_period"]]
         if t is not None:
             vi.append(f"Kiểm định đồng thời xu hướng trước ({level}, {estimator}; {len(pre)} hệ số trước): {_test_text(t, 'vi')}.")
