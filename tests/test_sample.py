@@ -370,3 +370,40 @@ def test_ensure_sample_generates_only_the_default_folder_once(tmp_path, monkeypa
     before = (default / "truth.json").stat().st_mtime_ns
     assert sample_mod.ensure_sample(params) is None
     assert (default / "truth.json").stat().st_mtime_ns == before
+
+
+@pytest.mark.parametrize("level", ["THCS", "THPT"])
+def test_att_simple_matches_csdid_on_noise_free_panel(sample_dir, level):
+    """truth's att_simple_pp is what the reference implementation computes: the Python port of
+    R ``did`` (csdid, dev-only, not a dependency) on the noise-free school-year panel (school
+    base rate + trend + effect(e)), not-yet-treated comparison, ``aggte(typec="simple")``."""
+    pytest.importorskip("csdid")
+    import contextlib
+    import io
+    import warnings
+
+    from csdid.att_gt import ATTgt
+
+    t = _truth(sample_dir)
+    lv = t["levels"][level]
+    stop = {f["school_id"] for f in t["flaws"]["stops_reporting"]}
+    rows = []
+    for key, base in t["school_base_rate"].items():
+        s, lev = key.split("|")
+        g = t["schools"][s]["first_covered"]
+        if lev != level or s in stop or g == 2018:  # balanced panel; first-year adopters are dropped by did
+            continue
+        for y in range(2018, 2026):
+            e = y - g if g > 0 else -1
+            rows.append({"school": s, "year": y, "g": g,
+                         "y": base + lv["trend_pp_per_year"] / 100 * (y - 2018) + float(effect_pp(e)) / 100})
+    df = pd.DataFrame(rows)
+    df["idn"] = pd.factorize(df["school"])[0] + 1
+    out = io.StringIO()
+    with warnings.catch_warnings(), contextlib.redirect_stdout(out):
+        warnings.simplefilter("ignore")
+        att = ATTgt(yname="y", gname="g", idname="idn", tname="year", data=df,
+                    control_group="notyettreated").fit(est_method="reg")
+        att.aggte(typec="simple")
+    estimate = float(att.atte["overall_att"]) * 100
+    assert estimate == pytest.approx(lv["att_simple_pp"], abs=1e-4)
