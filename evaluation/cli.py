@@ -36,8 +36,13 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_sample(args: argparse.Namespace) -> int:
     from .sample import write_sample
 
-    out = write_sample(Path(args.out), seed=args.seed)
-    print(f"synthetic sample written to {out} (seed {args.seed}); true parameters in {out / 'truth.json'}")
+    try:
+        out = write_sample(Path(args.out), seed=args.seed, scale=args.scale)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"synthetic sample written to {out} (seed {args.seed}, scale {args.scale:g}); "
+          f"true parameters in {out / 'truth.json'}")
     return 0
 
 
@@ -60,6 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("sample", help="write the synthetic sample cohort folder")
     p.add_argument("--out", default=str(SAMPLE_DIR), help="folder to write (default data/sample)")
     p.add_argument("--seed", type=int, default=2025, help="random seed (same seed, same bytes)")
+    p.add_argument("--scale", type=float, default=1.0,
+                   help="multiply the number of schools (about 56,000 students per unit; 180 gives ~10 million, "
+                        "students and graduates then written as Parquet)")
     p.set_defaults(func=cmd_sample)
 
     p = sub.add_parser("run", help="run a review cycle and write its evidence bundle")

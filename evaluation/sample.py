@@ -819,8 +819,10 @@ def make_readme(truth: dict[str, Any]) -> str:
         "No real student, school figure or counseling record is in them. Only the commune names, "
         "GSO codes and the 2025 merge are real; school and institution names are illustrative.",
         "",
-        "Regenerate with `python -m evaluation sample --out DIR --seed N`; the same seed gives the "
-        "same bytes. The true parameters and the estimands they imply are in `truth.json`.",
+        f"Regenerate with `python -m evaluation sample --out DIR --seed {truth['seed']}"
+        + (f" --scale {truth['scale']:g}" if truth["scale"] != 1 else "")
+        + "`; the same seed gives the same bytes. The true parameters and the estimands they imply "
+        "are in `truth.json`.",
         "",
         "## Data-generating process",
         "",
