@@ -17,7 +17,8 @@ from scipy import special, stats
 
 from evaluation.effects import TwfeResults, dose_response, heterogeneity, twfe
 from evaluation.effects.twfe import ESTIMAND_TWFE, small_sample_factor
-from evaluation.results import TIDY_COLUMNS, TIDY_COLUMNS_PP, TestResult
+from evaluation import results as results_mod
+from evaluation.results import TIDY_COLUMNS, TIDY_COLUMNS_PP
 
 pf = pytest.importorskip("pyfixest")
 from pyfixest.demeaners import MapDemeaner  # noqa: E402
@@ -223,11 +224,12 @@ def test_heterogeneity_planted_difference_and_pyfixest_interaction_test():
     df["rate"] = np.clip(df["rate"] + boost, 0, 1)
     out = heterogeneity(df, by="ethnic_boarding")
     assert list(out.columns) == ["by", "group", "term", "estimate", "std_error", "ci_low", "ci_high", "p_value",
-                                 "n_obs", "n_units", "n_clusters", "equal_effects_statistic", "equal_effects_p_value"]
+                                 "n_obs", "n_units", "n_clusters", "equal_effects_statistic", "equal_effects_p_value",
+                                 "note"]
     est = out.set_index("group")["estimate"]
     assert abs(est[True] - 0.08) < 0.015 and abs(est[False] - 0.02) < 0.015
     test = out.attrs["equal_effects_test"]
-    assert isinstance(test, TestResult) and test.p_value < 0.001
+    assert isinstance(test, results_mod.TestResult) and test.p_value < 0.001
     # the split estimates equal a separate twfe on each group (known answer)
     sub = twfe(df[df.ethnic_boarding])
     assert_allclose(est[True], sub.params["treated"], atol=1e-12)
@@ -249,6 +251,10 @@ def test_heterogeneity_equal_effects_not_rejected_when_equal():
     assert out.attrs["equal_effects_test"].p_value > 0.01
     with pytest.raises(ValueError, match="single value"):
         heterogeneity(df.assign(k=1), by="k")
+    # a group with a single school is reported as not estimable, without a test
+    one = heterogeneity(df.assign(k=np.where(df.school_id == "S0001", "a", "b")), by="k").set_index("group")
+    assert np.isnan(one.loc["a", "estimate"]) and one.loc["a", "note"].startswith("not estimable")
+    assert np.isfinite(one.loc["b", "estimate"]) and np.isnan(one.loc["b", "equal_effects_p_value"])
 
 
 # ---------------------------------------------------------------------------------- input errors

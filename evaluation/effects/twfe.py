@@ -307,6 +307,9 @@ def _prepare(data: pd.DataFrame, *, outcome: str, regressors: Sequence[str], uni
             frame = frame.loc[keep].reset_index(drop=True)
             frame["_fe_unit"] = _codes(frame[unit])
             frame["_fe_time"] = _codes(frame[time])
+    if frame.empty:
+        raise ValueError(f"{where}: no rows left after dropping singleton observations (every {unit} or {time} "
+                         "level has a single row): unit and time effects cannot be estimated")
     frame["_cluster"] = _codes(frame[cluster])
     return frame, dropped
 
@@ -622,7 +625,7 @@ def dose_response(data: pd.DataFrame, *, outcome: str = "rate", dose: str = "cou
 # heterogeneity
 # ----------------------------------------------------------------------------------------
 HETEROGENEITY_COLUMNS = ("by", "group", "term", "estimate", "std_error", "ci_low", "ci_high", "p_value", "n_obs",
-                         "n_units", "n_clusters", "equal_effects_statistic", "equal_effects_p_value")
+                         "n_units", "n_clusters", "equal_effects_statistic", "equal_effects_p_value", "note")
 
 
 def heterogeneity(data: pd.DataFrame, *, by: str, estimator: Callable[..., EstimateResults] = twfe,
@@ -641,7 +644,9 @@ def heterogeneity(data: pd.DataFrame, *, by: str, estimator: Callable[..., Estim
       valid only when no cluster spans two groups (checked; otherwise the test is left empty).
 
     Returns one row per group with columns ``HETEROGENEITY_COLUMNS`` (estimates in outcome units);
-    the test is repeated on every row and is also in ``.attrs["equal_effects_test"]``.
+    the test is repeated on every row and is also in ``.attrs["equal_effects_test"]``. A group
+    where the estimator fails (e.g. a single school: its effect is absorbed) gets an empty row
+    whose ``note`` says why; the test then compares the other groups (none if fewer than two).
     """
     where = "heterogeneity"
     _require_columns(data, [by], where=where)
@@ -656,17 +661,25 @@ def heterogeneity(data: pd.DataFrame, *, by: str, estimator: Callable[..., Estim
         sub = data.loc[groups == g]
         try:
             r = estimator(sub, **kw)
-        except ValueError as exc:
-            raise ValueError(f"{where}: group {by}={g!r}: {exc}") from exc
+        except ValueError as exc:  # e.g. a group of one school: report it, estimate the others
+            rows.append({"by": by, "group": g, "term": term, "estimate": np.nan, "std_error": np.nan,
+                         "ci_low": np.nan, "ci_high": np.nan, "p_value": np.nan, "n_obs": int(len(sub)),
+                         "n_units": np.nan, "n_clusters": np.nan, "note": f"not estimable: {exc}"})
+            continue
         t = term or r.params.index[0]
         ci = r.conf_int(level).loc[t]
         rows.append({"by": by, "group": g, "term": t, "estimate": float(r.params[t]),
                      "std_error": float(r.std_errors[t]), "ci_low": float(ci["ci_low"]),
                      "ci_high": float(ci["ci_high"]), "p_value": float(r.pvalues[t]),
                      "n_obs": r.info.get("n_obs"), "n_units": r.info.get("n_units"),
-                     "n_clusters": r.info.get("n_clusters")})
+                     "n_clusters": r.info.get("n_clusters"), "note": ""})
         results[g] = r
-    test = _equal_effects_test(data, by=by, levels=levels, estimator=estimator, results=results, rows=rows, kw=kw)
+    estimable = [g for g in levels if g in results]
+    test = None
+    if len(estimable) >= 2:
+        data = data.loc[groups.isin(estimable)]
+        test = _equal_effects_test(data, by=by, levels=estimable, estimator=estimator, results=results,
+                                   rows=[r for r in rows if r["group"] in results], kw=kw)
     out = pd.DataFrame(rows)
     out["equal_effects_statistic"] = test.statistic if test else np.nan
     out["equal_effects_p_value"] = test.p_value if test else np.nan
