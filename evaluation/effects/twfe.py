@@ -433,7 +433,7 @@ def twfe(data: pd.DataFrame, *, outcome: str = "rate", treatment: str = "treated
     cluster = cluster or unit
     regressors = [treatment, *covariates]
     frame, dropped = _prepare(data, outcome=outcome, regressors=regressors, unit=unit, time=time, weights=weights,
-                              cluster=cluster, drop_singletons=drop_singletons and model == "lpm", where=where)
+                              cluster=cluster, drop_singletons=drop_singletons, where=where)
     if model == "lpm":
         fit = _fit_lpm(frame, outcome=outcome, regressors=regressors, unit=unit, time=time, weights=weights,
                        cluster=cluster, ssc_fixef_k=ssc_fixef_k, tol=tol, where=where)
