@@ -296,6 +296,11 @@ def _row_label(df: pd.DataFrame, i: int, keys: Sequence[str]) -> str:
     return f"row {i + 1}" + (f" ({', '.join(parts)})" if parts else "")
 
 
+def _plain(v: Any) -> Any:
+    """A numpy scalar as the plain Python value (for readable messages)."""
+    return v.item() if isinstance(v, np.generic) else v
+
+
 def _is_empty(v: Any) -> bool:
     return v is None or (not isinstance(v, str) and bool(pd.isna(v)))
 
@@ -379,7 +384,7 @@ class EvidenceTable:
                 if bad_type.any():
                     i = int(np.flatnonzero(bad_type.to_numpy())[0])
                     raise EvidenceError(f"evidence table {tid}: {_row_label(df, i, spec.keys)}, column {c}, value "
-                                        f"{df[c].iloc[i]!r}: expected a number")
+                                        f"{_plain(df[c].iloc[i])!r}: expected a number")
                 arr = vals.to_numpy(dtype=float, na_value=np.nan)
                 lo, hi, what = {"rate": (0.0, 1.0, "a rate must be a fraction in 0..1 (not a percentage)"),
                                 "p": (0.0, 1.0, "a p-value must be in 0..1"),
@@ -389,7 +394,7 @@ class EvidenceTable:
                 if bad.any():
                     i = int(np.flatnonzero(bad)[0])
                     raise EvidenceError(f"evidence table {tid}: {_row_label(df, i, spec.keys)}, column {c}, value "
-                                        f"{arr[i]!r}: {what or 'must be finite'}")
+                                        f"{float(arr[i])!r}: {what or 'must be finite'}")
         self._check_privacy()
         if spec.extra_check is not None:
             spec.extra_check(df, tid)
@@ -416,7 +421,7 @@ class EvidenceTable:
             if filled.any():
                 i = int(np.flatnonzero(filled)[0])
                 raise EvidenceError(f"evidence table {tid}: {_row_label(df, i, keys)} is suppressed but column {c} "
-                                    f"holds {df[c].iloc[i]!r}; leave it empty")
+                                    f"holds {_plain(df[c].iloc[i])!r}; leave it empty")
 
     # -- canonical bytes -----------------------------------------------------------------
     def canonical_frame(self) -> pd.DataFrame:
