@@ -95,7 +95,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from .contract import ALL_DESTINATIONS, DESTINATIONS, ETHNICITIES, LEVELS, SEXES, UNKNOWN
+from .contract import ALL_DESTINATIONS, ETHNICITIES, LEVELS, SEXES, UNKNOWN
 from .paths import REFERENCE_DIR, SAMPLE_DIR
 
 GENERATOR_VERSION = "1.0"
@@ -563,7 +563,7 @@ def aggregate_graduates(st: dict[str, np.ndarray], n_schools: int) -> dict[str, 
 
 
 def make_counseling(schools: pd.DataFrame, plan: dict[str, np.ndarray], st: dict[str, np.ndarray],
-                    units: pd.DataFrame, flaws: dict[str, Any]) -> pd.DataFrame:
+                    flaws: dict[str, Any]) -> pd.DataFrame:
     """The counseling table: one row per school-year with graduates, minus the missing flaws."""
     n, t = len(schools), len(YEARS)
     flat = st["school_idx"].astype(np.int64) * t + (st["year"] - FIRST_YEAR)
@@ -996,7 +996,7 @@ def write_sample(out: str | Path, *, seed: int = 2025, scale: float = 1.0,
     plan = make_counseling_plan(rng, schools, adoption)
     st = draw_students(rng, units, communes, plan, flaws)
     gr = aggregate_graduates(st, len(schools))
-    counseling = make_counseling(schools, plan, st, units, flaws)
+    counseling = make_counseling(schools, plan, st, flaws)
     demand, demand_totals = make_labour_demand(rng, communes)
     supply, supply_totals = make_vocational_supply(rng, communes)
     salt = int(rng.integers(0, 2**63))
@@ -1011,6 +1011,7 @@ def write_sample(out: str | Path, *, seed: int = 2025, scale: float = 1.0,
 
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    tmp.chmod(0o755)  # mkdtemp makes it private; the folder becomes the user's data folder
     try:
         _write_csv(communes, tmp / "communes.csv")
         _write_csv(schools, tmp / "schools.csv")
@@ -1028,15 +1029,18 @@ def write_sample(out: str | Path, *, seed: int = 2025, scale: float = 1.0,
         (tmp / "truth.json").write_text(json.dumps(truth, sort_keys=True, indent=2, ensure_ascii=False) + "\n",
                                         encoding="utf-8")
         if not out.exists():
-            os.replace(tmp, out)
-        else:
-            for name in TABLES:  # drop a twin in the other format, or an old table
-                for ext in ("csv", "parquet"):
-                    if f"{name}.{ext}" != files[name]:
-                        (out / f"{name}.{ext}").unlink(missing_ok=True)
-            (out / "truth.json").unlink(missing_ok=True)
-            for f in sorted(tmp.iterdir(), key=lambda p: p.name == "truth.json"):
-                os.replace(f, out / f.name)
+            try:
+                os.replace(tmp, out)  # atomic: a reader sees no folder or a complete one
+                return out
+            except OSError:  # another process made the folder meanwhile: replace file by file
+                pass
+        for name in TABLES:  # drop a twin in the other format, or an old table
+            for ext in ("csv", "parquet"):
+                if f"{name}.{ext}" != files[name]:
+                    (out / f"{name}.{ext}").unlink(missing_ok=True)
+        (out / "truth.json").unlink(missing_ok=True)
+        for f in sorted(tmp.iterdir(), key=lambda p: p.name == "truth.json"):
+            os.replace(f, out / f.name)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return out
