@@ -49,6 +49,7 @@ from typing import Any, Callable, Iterable, Literal
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
+import pyarrow
 from pandas.api import types as ptypes
 
 from .contract import (
@@ -321,9 +322,6 @@ class _Collector:
 
 def _as_text(s: pd.Series) -> pd.Series:
     """Cell values as the user wrote them (``""`` for empty)."""
-    if ptypes.is_float_dtype(s):
-        t = s.map(lambda v: "" if pd.isna(v) else (str(int(v)) if float(v).is_integer() else repr(float(v))))
-        return t.astype(object)
     return s.astype("object").where(s.notna(), "").astype(str)
 
 
@@ -514,7 +512,9 @@ def coerce_column(s: pd.Series, kind: Kind) -> pd.Series:
         return s.astype("str")
     if kind == "int":
         if ptypes.is_integer_dtype(s) and not ptypes.is_bool_dtype(s):
-            return s.astype("int64") if s.dtype != "int64" and not isinstance(s.dtype, pd.api.extensions.ExtensionDtype) else s
+            if s.dtype == np.dtype("int64"):
+                return s
+            return s.astype("int64") if not s.hasnans else s.astype("Int64")
         ok = _int_ok(s)
         if ptypes.is_numeric_dtype(s) and not ptypes.is_bool_dtype(s):
             num = s.astype("float64").where(ok)
@@ -533,7 +533,7 @@ def coerce_column(s: pd.Series, kind: Kind) -> pd.Series:
         return pd.to_numeric(s.astype("str"), errors="coerce").astype("float64")
     if kind == "bool":
         if ptypes.is_bool_dtype(s):
-            return s
+            return s if s.dtype == np.dtype(bool) or s.hasnans else s.astype(bool)
         if ptypes.is_numeric_dtype(s):
             out = pd.Series(pd.NA, index=s.index, dtype="boolean")
             out[s == 1] = True
@@ -619,7 +619,6 @@ def _typed_schema(name: str, years: list[int] | None) -> _Schema | None:
 
 
 def _in_range(s: pd.Series, lo: float | None, hi: float | None) -> pd.Series:
-    ok = s.notna()
     ok = pd.Series(True, index=s.index)
     if lo is not None:
         ok &= (s >= lo).fillna(True).astype(bool)
@@ -777,24 +776,55 @@ def _check_trained(df: pd.DataFrame, raw: pd.DataFrame, out: _Collector) -> None
                           + c[idx].astype("int64").astype(str) + ")").to_numpy())
 
 
+def _arrow_column(s: pd.Series) -> "pyarrow.Array":
+    """A column as an Arrow array without copying Arrow-backed text (dictionary text decoded)."""
+    arr = pyarrow.array(s.array) if isinstance(s.array, pd.api.extensions.ExtensionArray) else pyarrow.array(s.to_numpy())
+    if pyarrow.types.is_dictionary(arr.type):
+        arr = arr.dictionary_decode()
+    return arr
+
+
+def _count_rows(df: pd.DataFrame, key: list[str]) -> pd.DataFrame:
+    """Rows per distinct ``key`` (missing values form their own groups), as a small frame with a
+    ``rows`` column. Arrow's multi-threaded hash aggregation: a few seconds for 10 million rows,
+    no copy of the big frame."""
+    tbl = pyarrow.table({c: _arrow_column(df[c]) for c in key})
+    res = tbl.group_by(key).aggregate([([], "count_all")]).rename_columns(key + ["rows"])
+    out = res.to_pandas()
+    for c in key:
+        if c == "year":
+            out[c] = out[c].astype("Int64")
+        else:
+            out[c] = out[c].astype("str")
+    out["rows"] = out["rows"].astype("int64")
+    return out
+
+
 def _check_microdata(tables: dict[str, pd.DataFrame], out: _Collector) -> None:
-    """Where students and graduates both cover a school-year-level, their cell counts must agree."""
+    """Where students and graduates both cover a school-year-level, their cell counts must agree.
+
+    Cells are school_id x year x level (x sex, x ethnicity when graduates has them) x destination;
+    a school-year-level is compared when both tables have rows for it and none of its rows on
+    either side has an unreadable key or count (those are reported already).
+    """
     g, st = tables.get("graduates"), tables.get("students")
     base = ["school_id", "year", "level", "destination"]
     if not (_present(g, *base, "students") and _present(st, *base)):
         return
     key = base[:3] + [c for c in ("sex", "ethnicity") if c in g.columns and c in st.columns] + ["destination"]
     grp = base[:3]
-    # groups where either side has a cell that did not parse are left out (already reported)
+    sagg = _count_rows(st, key).rename(columns={"rows": "microdata"})
+    s_bad = sagg[key].isna().any(axis=1)
     g_bad = g[key + ["students"]].isna().any(axis=1)
-    s_bad = st[key].isna().any(axis=1)
-    bad_groups = pd.concat([g.loc[g_bad, grp], st.loc[s_bad, grp]]).dropna().drop_duplicates()
-    gv = g.loc[~g_bad, key + ["students"]]
+    bad_groups = pd.concat([g.loc[g_bad, grp], sagg.loc[s_bad, grp].astype({"year": "Int64"})])
+    bad_groups = bad_groups.dropna().astype({"year": "int64"}).drop_duplicates()
+    sagg = sagg[~s_bad].astype({"year": "int64"})
+    gv = g.loc[~g_bad, key + ["students"]].astype({"year": "int64"})
     gv = gv.assign(_row=gv.index.to_numpy())
-    gagg = gv.groupby(key, observed=True, sort=False).agg(graduates=("students", "sum"), _row=("_row", "min"))
-    sagg = st.loc[~s_bad, key].groupby(key, observed=True, sort=False).size().rename("microdata")
-    both = gagg.join(sagg, how="outer").reset_index()
-    common = gv[grp].drop_duplicates().merge(st.loc[~s_bad, grp].drop_duplicates(), on=grp)
+    gagg = (gv.groupby(key, observed=True, sort=False)
+            .agg(graduates=("students", "sum"), _row=("_row", "min")).reset_index())
+    both = gagg.merge(sagg, on=key, how="outer")
+    common = gv[grp].drop_duplicates().merge(sagg[grp].drop_duplicates(), on=grp)
     if len(bad_groups):
         common = common.merge(bad_groups.assign(_bad=1), on=grp, how="left")
         common = common[common["_bad"].isna()].drop(columns="_bad")

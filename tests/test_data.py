@@ -98,7 +98,11 @@ def test_parquet_folder_loads_like_csv(tmp_path, good):
         if name == "students":  # a Parquet file in its own types: ints, bools, categorical text
             typed["level"] = typed["level"].astype("category")
             typed["year"] = typed["year"].astype("int32")
+            typed["poor_household"] = typed["poor_household"].astype("boolean")  # nullable types, no gaps
+            typed["sex"] = typed["sex"].astype("category")
             typed.to_parquet(folder / f"{name}.parquet", index=False)
+        elif name == "graduates":
+            typed.astype({"students": "Int64", "year": "float64"}).to_parquet(folder / f"{name}.parquet", index=False)
         else:  # or all text, as a converter from Excel may write it
             raw.to_parquet(folder / f"{name}.parquet", index=False)
     loaded = load_cohort(folder, years=range(2019, 2021))
