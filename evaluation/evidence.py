@@ -42,7 +42,7 @@ __all__ = [
     "column_info", "uptake_by_year_table", "uptake_by_commune_table", "uptake_by_group_table",
     "coverage_by_year_table", "trend_table", "effect_overall_table", "event_study_table",
     "equity_gaps_table", "data_quality_table", "write_table", "build_index", "read_index",
-    "read_table", "apply_suppression", "SYNTHETIC_MARKER", "mark_synthetic",
+    "read_table", "apply_suppression", "SYNTHETIC_MARKER", "mark_synthetic", "value_label",
 ]
 
 FLOAT_FORMAT = "%.10g"
@@ -107,7 +107,10 @@ def column_info(column: str, series: pd.Series | None = None) -> dict[str, str]:
 # ---------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class TableSpec:
-    """A registered evidence table: keys, minimum columns (keys first, in order), titles, notes.
+    """A registered evidence table: keys, minimum columns (in the contract's order), titles, notes.
+
+    ``keys`` identify a row (rows are sorted by them); they are usually the first minimum
+    columns (``equity_gaps`` also keys on its ``adjusted`` flag: one raw and one adjusted row).
 
     ``short_vi``/``short_en`` name the workbook sheet (at most 31 characters).
     ``extra_check`` is called with the table's data and raises ``EvidenceError`` on a rule
@@ -126,8 +129,9 @@ class TableSpec:
     extra_check: Callable[[pd.DataFrame, str], None] | None = None
 
     def __post_init__(self) -> None:
-        if tuple(self.columns[: len(self.keys)]) != tuple(self.keys):
-            raise ValueError(f"table {self.id}: the minimum columns must start with the keys {self.keys}")
+        missing = [k for k in self.keys if k not in self.columns]
+        if missing:
+            raise ValueError(f"table {self.id}: key column(s) {', '.join(missing)} are not among the minimum columns")
         for s in (self.short_vi, self.short_en):
             if len(s) > 31:
                 raise ValueError(f"table {self.id}: sheet name {s!r} is longer than 31 characters")
@@ -249,17 +253,19 @@ def _register_contract_tables() -> None:
              "Year 0 is the school's first covered cohort; negative years are pre-trend checks: "
              "if the comparison is valid they are close to zero.")),
         TableSpec(
-            "equity_gaps", ("level", "dimension", "group"),
+            "equity_gaps", ("level", "dimension", "group", "adjusted"),
             ("level", "dimension", "group", "reference", "gap_pp", "adjusted", "ci_low", "ci_high"),
             "Chênh lệch tỷ lệ học nghề giữa các nhóm (công bằng tiếp cận)",
             "Gaps in vocational uptake between groups (equal access)",
             "Chênh lệch giữa nhóm", "Equity gaps",
             (_PP_NOTE_VI,
              "Chênh lệch = tỷ lệ của nhóm trừ tỷ lệ của nhóm so sánh; số âm nghĩa là nhóm học nghề ít hơn.",
-             "Chênh lệch đã điều chỉnh so sánh học sinh trong cùng trường và cùng năm (hiệu ứng cố định trường và năm)."),
+             "Mỗi nhóm có một dòng chênh lệch thô (so sánh trực tiếp) và, khi tính được, một dòng đã điều chỉnh "
+             "('Đã điều chỉnh' = có): so sánh học sinh trong cùng trường và cùng năm (hiệu ứng cố định trường và năm)."),
             (_PP_NOTE_EN,
              "Gap = group rate minus reference-group rate; negative means the group enters vocational education less.",
-             "The adjusted gap compares students of the same school and year (school and year fixed effects).")),
+             "Each group has a raw gap row (direct comparison) and, where it can be estimated, an adjusted row "
+             "(adjusted = true): students of the same school and year compared (school and year fixed effects).")),
         TableSpec(
             "data_quality", ("check", "table", "severity"),
             ("check", "table", "severity", "count", "detail"),
@@ -775,7 +781,8 @@ def _test_text(t: Any, lang: str) -> str:
     dist = getattr(t, "distribution", "")
     df = getattr(t, "df", None)
     dfs = f" ({df[0]:g}, {df[1]:g})" if isinstance(df, tuple) else (f" ({df:g})" if df is not None else "")
-    base = f"{dist}{dfs} = {_num(stat, lang, 2)}, p = {_p(p, lang)}"
+    ps = _p(p, lang)
+    base = f"{dist}{dfs} = {_num(stat, lang, 2)}, p {ps if ps.startswith('<') else '= ' + ps}"
     if lang == "vi":
         verdict = ("không có bằng chứng về khác biệt xu hướng trước khi có GV tư vấn (mức 5 %)" if p >= 0.05 else
                    "có khác biệt xu hướng trước khi có GV tư vấn (mức 5 %): cần thận trọng khi đọc tác động")
@@ -1066,21 +1073,68 @@ def event_study_table(results: Sequence[tuple], *, reference_period: int | None 
                  notes_vi=notes_vi, notes_en=notes_en)
 
 
-def equity_gaps_table(frame: pd.DataFrame, *, ci_of: str = "adjusted", notebook: str = "", synthetic: bool = False,
+def equity_gaps_table(frame: pd.DataFrame, *, notebook: str = "", synthetic: bool = False,
                       notes_vi: Iterable[str] = (), notes_en: Iterable[str] = ()) -> EvidenceTable:
-    """``equity_gaps``: one row per level, dimension and group; gaps in percentage points.
+    """``equity_gaps``: one row per level, dimension, group and ``adjusted`` (raw / adjusted).
 
-    ``gap_pp`` is the raw gap and ``adjusted`` the gap after school and year effects (both
-    group minus reference); ``ci_of`` says which of the two the 95 % interval belongs to.
+    ``frame`` as ``equity.equity_table`` returns it: ``gap_pp`` (group minus reference, in
+    percentage points) with its 95 % interval ``ci_low``/``ci_high``; ``adjusted`` is true for
+    the gap within school and year. Extras (std_error, p_value, n, n_clusters, rates) are kept;
+    the notes give each gap with its interval and number of clusters.
     """
     tid = "equity_gaps"
     _require(frame, TABLES[tid].columns, tid)
-    if ci_of not in ("adjusted", "raw"):
-        raise ValueError(f"ci_of: expected 'adjusted' or 'raw', got {ci_of!r}")
-    vi = [f"Khoảng tin cậy 95 % là của chênh lệch {'đã điều chỉnh' if ci_of == 'adjusted' else 'thô'}."]
-    en = [f"The 95 % interval is that of the {'adjusted' if ci_of == 'adjusted' else 'raw'} gap."]
-    return _make(tid, frame, notebook=notebook, min_cell=1, synthetic=synthetic, extra_vi=vi, extra_en=en,
+    df = frame.copy()
+    adj = df["adjusted"]
+    if not (pd.api.types.is_bool_dtype(adj) or isinstance(adj.dtype, pd.BooleanDtype)
+            or set(pd.unique(adj.dropna())) <= {0, 1, True, False}):
+        raise EvidenceError(f"{tid}: column adjusted, value {_plain(adj.iloc[0])!r}: expected true/false "
+                            "(the gap itself goes in gap_pp, one row raw and one adjusted)")
+    df["adjusted"] = adj.astype("boolean")
+    vi, en = [], []
+    for r in df.sort_values(["level", "dimension", "group", "adjusted"], kind="mergesort").itertuples(index=False):
+        how_vi = "đã điều chỉnh" if r.adjusted else "thô"
+        how_en = "adjusted" if r.adjusted else "raw"
+        g_vi, g_en = value_label(r.dimension, r.group, "vi"), value_label(r.dimension, r.group, "en")
+        ref_vi, ref_en = value_label(r.dimension, r.reference, "vi"), value_label(r.dimension, r.reference, "en")
+        ncl = getattr(r, "n_clusters", None)
+        vi.append(f"{r.level}, {g_vi} so với {ref_vi} ({how_vi}): {_num(r.gap_pp, 'vi')} điểm % "
+                  f"(KTC 95 % {_num(r.ci_low, 'vi')} đến {_num(r.ci_high, 'vi')})"
+                  + (f"; {_int(ncl, 'vi')} cụm (trường)" if ncl is not None and not pd.isna(ncl) else "") + ".")
+        en.append(f"{r.level}, {g_en} vs {ref_en} ({how_en}): {_num(r.gap_pp, 'en')} pp "
+                  f"(95 % CI {_num(r.ci_low, 'en')} to {_num(r.ci_high, 'en')})"
+                  + (f"; {_int(ncl, 'en')} clusters (schools)" if ncl is not None and not pd.isna(ncl) else "") + ".")
+    if "n_clusters" in df.columns and len(df) and pd.to_numeric(df["n_clusters"], errors="coerce").min() < 20:
+        vi.append("Dưới 20 cụm: khoảng tin cậy theo cụm có thể quá hẹp, cần đọc thận trọng.")
+        en.append("Fewer than 20 clusters: cluster-robust intervals can be too narrow; read them with care.")
+    return _make(tid, df, notebook=notebook, min_cell=1, synthetic=synthetic, extra_vi=vi, extra_en=en,
                  notes_vi=notes_vi, notes_en=notes_en)
+
+
+_VALUE_LABELS = {
+    ("poverty", "poor"): ("Hộ nghèo", "Poor household"),
+    ("poverty", "not_poor"): ("Không thuộc hộ nghèo", "Not poor"),
+    ("disadvantaged", "disadvantaged"): ("Vùng khó khăn", "Disadvantaged area"),
+    ("disadvantaged", "not_disadvantaged"): ("Vùng không khó khăn", "Not disadvantaged"),
+    ("group_var", "poverty"): ("Hộ nghèo", "Poverty"),
+    ("group_var", "poor_household"): ("Hộ nghèo", "Poverty"),
+    ("group_var", "disadvantaged"): ("Vùng khó khăn", "Disadvantaged area"),
+    ("poor_household", "poor"): ("Hộ nghèo", "Poor household"),
+    ("poor_household", "not_poor"): ("Không thuộc hộ nghèo", "Not poor"),
+    ("estimator", "twfe"): ("Hiệu ứng cố định hai chiều (TWFE)", "Two-way fixed effects (TWFE)"),
+    ("estimator", "twfe_logit"): ("TWFE logit", "TWFE logit"),
+    ("estimator", "callaway_santanna"): ("Callaway–Sant'Anna (áp dụng so le)", "Callaway–Sant'Anna (staggered)"),
+    ("estimator", "event_study"): ("Nghiên cứu sự kiện (TWFE)", "Event study (TWFE)"),
+}
+
+
+def value_label(kind: str, code: Any, lang: str = "vi") -> str:
+    """The label of a code in evidence tables: ``reference.label`` plus the codes of the
+    estimators and of the poverty / disadvantaged-area groups; the code itself if none."""
+    hit = _VALUE_LABELS.get((str(kind), str(code)))
+    if hit:
+        return hit[0] if lang == "vi" else hit[1]
+    return label(kind, code, lang)
 
 
 def data_quality_table(validation_report_frame: Any, *, notebook: str = "", synthetic: bool = False,

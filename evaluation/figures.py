@@ -28,7 +28,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from .evidence import column_info
+from .evidence import column_info, value_label
 from .reference import label
 
 __all__ = ["FONT", "DPI", "uptake_vs_target", "communes_vs_target", "coverage_over_time", "event_study_plot",
@@ -295,7 +295,7 @@ def event_study_plot(frame: pd.DataFrame, lang: str = "vi") -> Figure:
                 hi = e["ci_high"].to_numpy(dtype=float)
                 err = np.clip(np.vstack([np.where(np.isnan(lo), 0, yv - lo), np.where(np.isnan(hi), 0, hi - yv)]), 0, None)
                 ax.errorbar(x, yv, yerr=err, fmt="o", color=palette[est], capsize=3, markersize=5,
-                            label=_nfc(label("estimator", est, lang)))
+                            label=_nfc(value_label("estimator", est, lang)))
             ax.set_title(_nfc(label("level", lvl, lang)))
             ax.set_xlabel(_col("event_time", lang))
             ax.set_ylabel(text("pp", lang))
@@ -306,45 +306,49 @@ def event_study_plot(frame: pd.DataFrame, lang: str = "vi") -> Figure:
 
 
 def _group_label(dimension: str, code: str, lang: str) -> str:
-    return _nfc(label(dimension, code, lang))
+    return _nfc(value_label(dimension, code, lang))
 
 
 def equity_gaps_plot(frame: pd.DataFrame, lang: str = "vi") -> Figure:
     """Gaps in uptake (percentage points, group minus reference) by dimension and group, one
-    panel per level: the adjusted gap with its 95 % interval (filled) beside the raw gap
-    (hollow), and a zero line. Input: ``equity_gaps``."""
+    panel per level: the raw gap (hollow) and the gap within school and year (``adjusted``,
+    filled), each with its 95 % interval, and a zero line. Input: ``equity_gaps``."""
     _check_lang(lang)
     _need(frame, ("level", "dimension", "group", "reference", "gap_pp", "adjusted", "ci_low", "ci_high"), "equity_gaps_plot")
     levels = _levels(frame)
-    n_rows = max([int((frame["level"].astype(str) == lvl).sum()) for lvl in levels] or [1])
+    rows = (frame[["dimension", "group", "reference"]].astype(str).drop_duplicates(["dimension", "group"])
+            .sort_values(["dimension", "group"], kind="mergesort").reset_index(drop=True))
     with _style():
-        fig, axes = _new_figure(len(levels), width=5.8, height=max(3.0, 0.45 * n_rows + 1.6))
+        fig, axes = _new_figure(len(levels), width=5.8, height=max(3.0, 0.5 * len(rows) + 1.8))
         _title(fig, text("equity_title", lang))
         if not levels:
             _empty(fig, axes, lang)
             return fig
-        rows = (frame[["dimension", "group", "reference"]].astype(str).drop_duplicates()
-                .sort_values(["dimension", "group"], kind="mergesort").reset_index(drop=True))
-        names = [f"{_nfc(label('group_var', r.dimension, lang))}: {_group_label(r.dimension, r.group, lang)} "
+        names = [f"{_nfc(value_label('group_var', r.dimension, lang))}: {_group_label(r.dimension, r.group, lang)} "
                  f"{text('vs', lang)} {_group_label(r.dimension, r.reference, lang)}" for r in rows.itertuples()]
         pos = {(r.dimension, r.group): i for i, r in enumerate(rows.itertuples())}
+        styles = {False: dict(fmt="o", mfc="white", color="#d1495b", offset=-0.15, key="raw"),
+                  True: dict(fmt="o", mfc="#1b6ca8", color="#1b6ca8", offset=0.15, key="adjusted")}
         for ax, lvl in zip(axes, levels):
             d = frame[frame["level"].astype(str) == lvl]
-            y = np.array([pos[(str(a), str(b))] for a, b in zip(d["dimension"], d["group"])], dtype=float)
-            adj = pd.to_numeric(d["adjusted"], errors="coerce").to_numpy(dtype=float)
-            raw = pd.to_numeric(d["gap_pp"], errors="coerce").to_numpy(dtype=float)
-            lo = pd.to_numeric(d["ci_low"], errors="coerce").to_numpy(dtype=float)
-            hi = pd.to_numeric(d["ci_high"], errors="coerce").to_numpy(dtype=float)
             ax.axvline(0, color="black", linewidth=0.9)
-            err = np.clip(np.vstack([np.where(np.isnan(lo), 0, adj - lo), np.where(np.isnan(hi), 0, hi - adj)]), 0, None)
-            ax.errorbar(adj, y, xerr=err, fmt="o", color="#1b6ca8", capsize=3, label=text("adjusted", lang))
-            ax.scatter(raw, y + 0.18, facecolors="none", edgecolors="#d1495b", label=text("raw", lang), zorder=3)
+            for adj, st in styles.items():
+                e = d[d["adjusted"].astype("boolean").fillna(False).astype(bool) == adj]
+                if e.empty:
+                    continue
+                y = np.array([pos[(str(a), str(b))] for a, b in zip(e["dimension"], e["group"])], dtype=float) + st["offset"]
+                g = pd.to_numeric(e["gap_pp"], errors="coerce").to_numpy(dtype=float)
+                lo = pd.to_numeric(e["ci_low"], errors="coerce").to_numpy(dtype=float)
+                hi = pd.to_numeric(e["ci_high"], errors="coerce").to_numpy(dtype=float)
+                err = np.clip(np.vstack([np.where(np.isnan(lo), 0, g - lo), np.where(np.isnan(hi), 0, hi - g)]), 0, None)
+                ax.errorbar(g, y, xerr=err, fmt=st["fmt"], color=st["color"], mfc=st["mfc"], capsize=3,
+                            label=text(st["key"], lang))
             ax.set_yticks(range(len(names)), names, fontsize=8)
             ax.set_ylim(len(names) - 0.5, -0.5)
             ax.set_title(_nfc(label("level", lvl, lang)))
             ax.set_xlabel(text("pp", lang))
             _pp_axis(ax, "x", lang)
-            ax.legend(loc="lower right", fontsize=8, frameon=True)
+            ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2, fontsize=8, frameon=False)
     return fig
 
 

@@ -38,9 +38,8 @@ from typing import Any
 
 import pandas as pd
 
-from .evidence import SYNTHETIC_MARKER, TABLES, column_info, read_index, read_table
+from .evidence import SYNTHETIC_MARKER, TABLES, column_info, read_index, read_table, value_label
 from .paths import PACKAGE_DIR
-from .reference import label
 
 __all__ = ["build_report", "is_synthetic", "format_value", "REPORT_DIR", "UI"]
 
@@ -198,13 +197,13 @@ def _text_value(column: str, value: Any, row: Mapping[str, Any], lang: str) -> s
     if column in ("group", "reference"):
         kind = row.get("group_var") if "group_var" in row else row.get("dimension")
         if isinstance(kind, str):
-            return label(kind, v, lang)
+            return value_label(kind, v, lang)
         return v
     if column == "dimension":
-        return label("group_var", v, lang)
+        return value_label("group_var", v, lang)
     if column in _LABELLED:
         kind = {"target_area_type": "area_type", "target_standing": "standing"}.get(column, column)
-        return label(kind, v, lang)
+        return value_label(kind, v, lang)
     return v
 
 

@@ -132,11 +132,14 @@ def event_results() -> list[tuple]:
 
 
 def equity_gaps_frame() -> pd.DataFrame:
+    """As ``equity.equity_table`` returns it: a raw and an adjusted row per group (sex: raw only)."""
     rows = []
     for lvl in LEVELS:
-        for dim, grp, ref, raw, adj in (("ethnicity", "khmer", "kinh", -6.0, -3.5), ("sex", "F", "M", 2.0, 1.5)):
-            rows.append({"level": lvl, "dimension": dim, "group": grp, "reference": ref, "gap_pp": raw,
-                         "adjusted": adj, "ci_low": adj - 2.5, "ci_high": adj + 2.5, "n_obs": 800})
+        for dim, grp, ref, adj, gap in (("ethnicity", "khmer", "kinh", False, -6.0), ("ethnicity", "khmer", "kinh", True, -3.5),
+                                         ("sex", "F", "M", False, 2.0), ("poverty", "poor", "not_poor", True, -4.0)):
+            rows.append({"level": lvl, "dimension": dim, "group": grp, "reference": ref, "gap_pp": gap,
+                         "adjusted": adj, "std_error": 1.25, "ci_low": gap - 2.5, "ci_high": gap + 2.5,
+                         "p_value": 0.01, "n": 800, "n_clusters": 14})
     return pd.DataFrame(rows)
 
 

@@ -38,7 +38,7 @@ def test_registry_matches_contract():
     for tid, cols in CONTRACT.items():
         spec = ev.TABLES[tid]
         assert list(spec.columns) == cols
-        assert list(spec.columns[: len(spec.keys)]) == list(spec.keys)
+        assert set(spec.keys) <= set(spec.columns)
         assert spec.title_vi and spec.title_en and spec.notes_vi and spec.notes_en
         assert len(spec.short_vi) <= 31 and len(spec.short_en) <= 31
 
@@ -124,6 +124,16 @@ def test_check_rejects_missing_column_identity_columns_duplicates_and_unknown_id
     g.loc[0, "gap_pp"] = -600.0  # a pp value multiplied by 100 twice
     with pytest.raises(ev.EvidenceError, match="percentage points must lie in -100..100"):
         ev.EvidenceTable("equity_gaps", g).check()
+
+
+def test_equity_gaps_keys_on_the_adjusted_flag(tables):
+    d = tables["equity_gaps"].data
+    assert len(d) == 8 and not d.duplicated(["level", "dimension", "group", "adjusted"]).any()
+    assert any("THCS, Khmer so với Kinh (đã điều chỉnh): -3,5 điểm % (KTC 95 % -6,0 đến -1,0); 14 cụm" in n
+               for n in tables["equity_gaps"].notes_vi)
+    assert any("Fewer than 20 clusters" in n for n in tables["equity_gaps"].notes_en)
+    with pytest.raises(ev.EvidenceError, match="column adjusted, value -3.5: expected true/false"):
+        ev.equity_gaps_table(fx.equity_gaps_frame().assign(adjusted=-3.5))
 
 
 def test_effect_overall_known_answer_and_one_recommended_per_level(tables):
