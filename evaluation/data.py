@@ -80,16 +80,17 @@ def read_table(folder: str | Path, name: str) -> tuple[pd.DataFrame, Path]:
 
 def _read_csv(path: Path) -> pd.DataFrame:
     if path.stat().st_size == 0:
-        raise TableReadError(path, "the file is empty (a header row and at least one data row are needed)")
+        raise TableReadError(path, "the file is empty")
     try:
         df = pd.read_csv(path, dtype="str", keep_default_na=False, na_values=[""], encoding="utf-8-sig",
                          skip_blank_lines=False)
     except UnicodeDecodeError as exc:
-        raise TableReadError(path, f"not UTF-8 text (byte {exc.start}): save it as 'CSV UTF-8'") from None
+        raise TableReadError(path, f"its bytes are not UTF-8 (first bad byte at offset {exc.start}); "
+                                   "save it from Excel as 'CSV UTF-8'") from None
     except pd.errors.EmptyDataError:
         raise TableReadError(path, "the file has no header row") from None
     except (pd.errors.ParserError, ValueError) as exc:
-        raise TableReadError(path, f"not a readable comma-separated file: {str(exc).strip()}") from None
+        raise TableReadError(path, f"pandas could not parse it: {str(exc).strip()}") from None
     df.columns = [str(c).strip() for c in df.columns]
     unnamed = [c for c in df.columns if c.startswith("Unnamed: ")]
     for c in df.columns:
@@ -109,7 +110,7 @@ def _read_parquet(path: Path) -> pd.DataFrame:
     try:
         df = pd.read_parquet(path, engine="pyarrow")
     except Exception as exc:  # pyarrow raises several types for a broken file
-        raise TableReadError(path, f"not a readable Parquet file: {type(exc).__name__}: {exc}") from None
+        raise TableReadError(path, f"pyarrow could not read it: {type(exc).__name__}: {exc}") from None
     df.columns = [str(c).strip() for c in df.columns]
     for c in df.columns:  # dictionary-encoded text arrives as categorical: make it plain text
         if isinstance(df[c].dtype, pd.CategoricalDtype) and pd.api.types.is_string_dtype(df[c].cat.categories):

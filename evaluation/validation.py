@@ -209,8 +209,13 @@ class ValidationReport:
         return True
 
     # -- rendering ---------------------------------------------------------------------------
-    def format(self) -> str:
-        """The report as text for a person: a verdict, then every issue grouped by table."""
+    def format(self, *, limit: int | None = None) -> str:
+        """The report as text for a person: a verdict, then every issue grouped by table.
+
+        ``limit``: list at most this many issues per table and check, then say how many more
+        there are (``None``, the default, lists every one). A table with more than one kind of
+        issue starts with a count per check.
+        """
         f = self._frame
         counts = f["severity"].value_counts()
         ne, nw, ni = (int(counts.get(s, 0)) for s in SEVERITIES)
@@ -231,6 +236,13 @@ class ValidationReport:
             fname = names.get(table)
             lines.append("")
             lines.append(f"== {table}{f' ({fname})' if fname else ''}: {', '.join(parts)} ==")
+            by_check = g.groupby(["severity", "check"], sort=False).size()
+            if len(by_check) > 1:
+                lines.append("  by check: " + "; ".join(f"{chk} {n:,}" for (_, chk), n in by_check.items()))
+            if limit is not None:
+                rank = g.groupby(["severity", "check"], sort=False).cumcount()
+                hidden = g[rank >= limit].groupby(["severity", "check"], sort=False).size()
+                g = g[rank < limit]
             word = "row" if (fname or "").endswith(".parquet") else "line"
             rows = g["row"].astype("object").where(g["row"].notna(), None)
             for sev, row, col, val, exp, chk in zip(g["severity"], rows, g["column"], g["value"],
@@ -244,6 +256,9 @@ class ValidationReport:
                     where.append(f"value {_quote(val)}")
                 head = ", ".join(where)
                 lines.append(f"  {sev:<7} {head + ': ' if head else ''}expected {exp} [{chk}]")
+            if limit is not None:
+                for (sev, chk), n in hidden.items():
+                    lines.append(f"  {sev:<7} ... and {n:,} more [{chk}] (all of them: report.to_frame())")
         return "\n".join(lines)
 
     def __str__(self) -> str:
@@ -1046,7 +1061,8 @@ def read_folder(folder: str | Path) -> tuple[dict[str, pd.DataFrame], dict[str, 
             df, path = read_table(folder, name)
         except TableReadError as exc:
             files[name] = exc.path
-            out.add(check="file_unreadable", table=name, value=exc.path.name, expected=exc.reason)
+            kind = "Parquet file" if exc.path.suffix == ".parquet" else "CSV file (UTF-8, comma-separated, header row)"
+            out.add(check="file_unreadable", table=name, value=exc.path.name, expected=f"a readable {kind}; {exc.reason}")
             continue
         files[name] = path
         if len(df) == 0:

@@ -311,3 +311,11 @@ def test_cli_validate_good_folder_exits_0():
     res = _cli("--data", str(GOOD))
     assert res.returncode == 0, res.stdout + res.stderr
     assert res.stdout.splitlines()[1].startswith("OK: 0 errors")
+
+
+def test_format_limit_keeps_counts(bad_report):
+    short = bad_report.format(limit=1)
+    assert "by check: " in short
+    assert "... and 1 more [duplicate_key]" in short  # schools: two duplicate rows, one shown
+    assert short.count("\n  error   line") < bad_report.n_errors
+    assert bad_report.format(limit=None) == bad_report.format()
