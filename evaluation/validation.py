@@ -58,7 +58,6 @@ from .contract import (
     DESTINATIONS,
     ETHNICITIES,
     LEVELS,
-    OPTIONAL_TABLES,
     QUALIFICATIONS,
     REQUIRED_TABLES,
     SEXES,
@@ -82,7 +81,9 @@ VSIC_SECTIONS: tuple[str, ...] = tuple("ABCDEFGHIJKLMNOPQRSTU")
 #: Any year column outside this range is an error even when no review cycle is given.
 PLAUSIBLE_YEARS: tuple[int, int] = (1990, 2100)
 
-_INT_RE = r"[+-]?\d+(?:\.0*)?"
+#: A whole number; "12.0" (as pandas writes a float column) is accepted, "1.000" is not: in
+#: Vietnamese number formatting that is one thousand, and reading it as 1 would be silently wrong.
+_INT_RE = r"[+-]?\d+(?:\.0)?"
 #: Column names in ``students`` that betray personal data (after lower-casing, stripping accents
 #: and turning every non-alphanumeric run into ``_``).
 _PERSONAL_RE = re.compile(

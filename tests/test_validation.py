@@ -210,8 +210,10 @@ def test_validate_tables_in_memory():
     assert validate_tables(tables).ok
     g = tables["graduates"].copy()
     g.loc[0, "year"] = "2019.5"
+    g.loc[1, "students"] = "1.000"  # Vietnamese for one thousand: never read as 1
+    g.loc[2, "students"] = "15.0"  # as pandas writes a float column: accepted
     report = validate_tables({**tables, "graduates": g})
-    assert _tuples(report) == {("graduates", 1, "year", "type")}  # no file: numbered like Parquet
+    assert _tuples(report) == {("graduates", 1, "year", "type"), ("graduates", 2, "students", "type")}  # numbered like Parquet
     missing = validate_tables({k: v for k, v in tables.items() if k != "counseling"})
     assert [(i.table, i.check) for i in missing.errors] == [("counseling", "file_missing")]
 
