@@ -206,13 +206,24 @@ def code_version() -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------- execution
-def _die_with_parent() -> None:
-    """Linux: get SIGTERM when the runner dies, even by SIGKILL (the kernel then follows us)."""
-    if sys.platform.startswith("linux"):
-        with contextlib.suppress(Exception):
-            import ctypes
+def _die_with_runner() -> None:
+    """End this process as soon as the runner that started it is gone, even killed by SIGKILL.
 
-            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    ``multiprocessing.parent_process()`` is the runner (not the fork server) and its sentinel
+    becomes ready when the runner dies. The notebook's kernel then ends too: ipykernel exits
+    when its parent process disappears.
+    """
+    import threading
+
+    runner = multiprocessing.parent_process()
+    if runner is None:  # pragma: no cover - always set in a multiprocessing child
+        return
+
+    def watch() -> None:
+        runner.join()
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    threading.Thread(target=watch, name="runner-watch", daemon=True).start()
 
 
 def _execute_one(src: str, dst: str, parameters: dict[str, Any], cwd: str, log: str, conn) -> None:
@@ -222,7 +233,7 @@ def _execute_one(src: str, dst: str, parameters: dict[str, Any], cwd: str, log: 
     what the notebook prints is in the executed notebook.
     """
     os.setsid()  # Ctrl-C goes to the runner, which stops its children itself
-    _die_with_parent()
+    _die_with_runner()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     os.dup2(fd, 1)
@@ -263,6 +274,29 @@ def _context():
     return multiprocessing.get_context("spawn")
 
 
+@contextlib.contextmanager
+def _caller_main_hidden():
+    """While children start, hide the caller's ``__main__`` from multiprocessing.
+
+    A forkserver/spawn child re-imports the parent's main script unless it is guarded by
+    ``if __name__ == "__main__"``; an unguarded script calling ``run_review`` would start the
+    review again in every child. The children only run ``_execute_one`` of this module, so
+    they do not need the caller's main module at all.
+    """
+    main = sys.modules.get("__main__")
+    if main is None:
+        yield
+        return
+    saved = {k: main.__dict__[k] for k in ("__file__", "__spec__") if k in main.__dict__}
+    main.__dict__.pop("__file__", None)
+    main.__dict__["__spec__"] = None
+    try:
+        yield
+    finally:
+        main.__dict__.pop("__spec__", None)
+        main.__dict__.update(saved)
+
+
 def _execute(notebooks: Sequence[Path], *, stage: Path, parameters: dict[str, Any], cwd: Path,
              jobs: int, progress: bool) -> list[NotebookRun]:
     """Run the notebooks in waves, at most ``jobs`` processes at a time; stop at a failed wave."""
@@ -290,7 +324,8 @@ def _execute(notebooks: Sequence[Path], *, stage: Path, parameters: dict[str, An
                     recv, send = ctx.Pipe(duplex=False)
                     proc = ctx.Process(target=_execute_one, name=f"review:{nb.name}",
                                        args=(str(nb), str(dst), parameters, str(cwd), str(log), send))
-                    proc.start()
+                    with _caller_main_hidden():
+                        proc.start()
                     send.close()
                     running[proc.sentinel] = (nb, proc, recv, time.perf_counter())
                     show()

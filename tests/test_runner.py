@@ -1,0 +1,225 @@
+"""The review runner: bundle written atomically, failures and kills leave the previous bundle.
+
+Each test runs a tiny set of notebooks made here (one small fixture per behaviour) on a small
+synthetic cohort (``write_sample(scale=0.1)``), so the file stays fast.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from evaluation.notebook import parameters_cell_source
+from evaluation.params import load_params
+from evaluation.paths import PARAMS_DIR, ROOT
+from evaluation.runner import run_review
+
+PARAMS_FILE = PARAMS_DIR / "cang_long_2018_2025.yaml"
+
+HEAD = "import evaluation.notebook as enb\nparams = enb.parameters(globals())"
+PUBLISH = """import pandas as pd
+from evaluation.evidence import EvidenceTable
+table = EvidenceTable("data_quality", pd.DataFrame({"check": ["rows"], "table": ["graduates"], "severity": ["info"],
+                      "count": [params.min_cell], "detail": ["written by a test notebook"]}), notebook="01_write")
+enb.publish(table, stage_dir)"""
+SUMMARY = """from pathlib import Path
+print(sorted(p.name for p in (Path(stage_dir) / "evidence").iterdir()))"""
+
+
+def make_notebook(folder: Path, name: str, *cells: str) -> Path:
+    nb = nbformat.v4.new_notebook()
+    first = nbformat.v4.new_code_cell(parameters_cell_source())
+    first.metadata["tags"] = ["parameters"]
+    nb.cells = [first, nbformat.v4.new_code_cell(HEAD), *(nbformat.v4.new_code_cell(c) for c in cells)]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def small_cohort(tmp_path_factory) -> Path:
+    from evaluation.sample import write_sample
+
+    return write_sample(tmp_path_factory.mktemp("cohort") / "small", seed=7, scale=0.1)
+
+
+@pytest.fixture()
+def previous_bundle(tmp_path) -> Path:
+    """A bundle from an earlier run, to be left byte for byte as it is by a failed run."""
+    out = tmp_path / "out" / "review"
+    (out / "evidence").mkdir(parents=True)
+    (out / "evidence" / "uptake_by_year.csv").write_text("level,year,rate\nTHCS,2018,0.2\n", encoding="utf-8")
+    (out / "manifest.json").write_text('{"cycle": "earlier"}\n', encoding="utf-8")
+    return out
+
+
+def params_for(data: Path, out: Path):
+    return load_params(PARAMS_FILE, data=str(data), out=str(out))
+
+
+def leftovers(out: Path) -> list[str]:
+    return sorted(p.name for p in out.parent.glob(f".{out.name}.*"))
+
+
+def test_run_writes_the_bundle_with_a_manifest_of_inputs(tmp_path, small_cohort, previous_bundle):
+    nbs = tmp_path / "nbs"
+    make_notebook(nbs, "01_write", PUBLISH)
+    make_notebook(nbs, "02_optional", 'enb.skip("table labour_demand is absent", reason_vi="không có bảng")',
+                  'raise RuntimeError("cells after a skip must not run")')
+    make_notebook(nbs, "99_summary", SUMMARY)
+    out = previous_bundle
+    code = run_review(params_for(small_cohort, out), params_file=PARAMS_FILE, notebooks=nbs, jobs=2,
+                      progress=False, report=False)
+    assert code == 0
+    assert leftovers(out) == [], "staging or the previous bundle left behind"
+    files = snapshot(out)
+    assert "evidence/uptake_by_year.csv" not in files, "the previous bundle was not replaced"
+    assert {"manifest.json", "evidence/index.json", "evidence/data_quality.csv", "notebooks/01_write.ipynb",
+            "notebooks/02_optional.ipynb", "notebooks/99_summary.ipynb"} <= set(files)
+    assert not any(f.startswith(".") or "/." in f for f in files), "runner-private files in the bundle"
+
+    m = json.loads(files["manifest.json"])
+    status = {n["notebook"]: (n["status"], n["reason"]) for n in m["notebooks"]}
+    assert status == {"01_write.ipynb": ("ok", None),
+                      "02_optional.ipynb": ("skipped", "table labour_demand is absent"),
+                      "99_summary.ipynb": ("ok", None)}
+    assert all(n["wall_time_s"] > 0 for n in m["notebooks"])
+    assert m["cycle"] == "cang_long_2018_2025" and m["parameters"]["data"] == str(small_cohort)
+    assert m["duration_s"] > 0 and m["started"] <= m["finished"]
+    assert m["packages"]["pandas"] and m["packages"]["papermill"]
+    assert m["code_version"]["package_version"]
+    # every input file hashed, and the hashes are those of the files
+    data_files = sorted(p.relative_to(small_cohort).as_posix() for p in small_cohort.rglob("*") if p.is_file())
+    inputs = {(i["role"], i["path"]): i["sha256"] for i in m["inputs"]}
+    assert sorted(p for r, p in inputs if r == "data") == data_files
+    for rel in data_files:
+        assert inputs[("data", rel)] == hashlib.sha256((small_cohort / rel).read_bytes()).hexdigest()
+    assert inputs[("params", str(PARAMS_FILE))] == hashlib.sha256(PARAMS_FILE.read_bytes()).hexdigest()
+
+    # the parameters reached the notebooks, the summary ran after the others and saw their evidence
+    nb = nbformat.read(out / "notebooks" / "99_summary.ipynb", as_version=4)
+    printed = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
+    assert "data_quality.csv" in printed
+    assert b"5" in files["evidence/data_quality.csv"].split(b"\n")[1]
+    skipped = nbformat.read(out / "notebooks" / "02_optional.ipynb", as_version=4)
+    assert not any("papermill-error-cell-tag" in c.metadata.get("tags", []) for c in skipped.cells)
+    skip_cell, after = [c for c in skipped.cells if "enb.skip(" in c.source or "RuntimeError" in c.source]
+    assert "Skipped" in json.dumps(skip_cell.outputs) and after.outputs == []
+
+
+def test_failing_notebook_leaves_previous_bundle_and_keeps_the_error(tmp_path, small_cohort, previous_bundle, capsys):
+    nbs = tmp_path / "nbs"
+    make_notebook(nbs, "01_write", PUBLISH)
+    make_notebook(nbs, "02_broken", "x = 1", 'raise ValueError("planted failure 42")')
+    make_notebook(nbs, "99_summary", SUMMARY)
+    before = snapshot(previous_bundle)
+    code = run_review(params_for(small_cohort, previous_bundle), params_file=PARAMS_FILE, notebooks=nbs, jobs=2,
+                      progress=False, report=False)
+    err = capsys.readouterr().err
+    assert code == 1
+    assert snapshot(previous_bundle) == before
+    assert leftovers(previous_bundle) == []
+    assert "02_broken.ipynb" in err and "ValueError: planted failure 42" in err
+    (kept,) = (previous_bundle.parent / "failed-runs").iterdir()
+    assert kept.name.startswith("cang_long_2018_2025-") and str(kept) in err
+    nb = nbformat.read(kept / "notebooks" / "02_broken.ipynb", as_version=4)
+    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
+    assert [(e.ename, e.evalue) for e in errors] == [("ValueError", "planted failure 42")]
+    assert any("papermill-error-cell-tag" in c.metadata.get("tags", []) for c in nb.cells)
+    m = json.loads((kept / "manifest.json").read_text(encoding="utf-8"))
+    status = {n["notebook"]: n["status"] for n in m["notebooks"]}
+    assert status == {"01_write.ipynb": "ok", "02_broken.ipynb": "failed", "99_summary.ipynb": "not_run"}
+
+
+def test_invalid_data_stops_before_any_notebook(tmp_path, small_cohort, capsys):
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    for f in small_cohort.iterdir():
+        if f.name != "schools.csv":
+            (bad / f.name).write_bytes(f.read_bytes())
+    marker = tmp_path / "ran"
+    nbs = tmp_path / "nbs"
+    make_notebook(nbs, "01_marker", f"open({str(marker)!r}, 'w').close()")
+    out = tmp_path / "out" / "review"
+    code = run_review(params_for(bad, out), notebooks=nbs, progress=False, report=False)
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "schools" in err and "No notebook was run" in err
+    assert not marker.exists() and not out.parent.exists()
+
+
+RUN_SCRIPT = """
+import sys
+from evaluation.params import load_params
+from evaluation.runner import run_review
+params = load_params(sys.argv[1], data=sys.argv[2], out=sys.argv[3])
+sys.exit(run_review(params, notebooks=sys.argv[4], jobs=2, progress=False, report=False))
+"""
+
+
+def _start_run_and_wait_for_kernel(tmp_path, small_cohort, out):
+    nbs = tmp_path / "nbs"
+    pid_file = tmp_path / "kernel.pid"
+    make_notebook(nbs, "01_slow", f"import os, time\nopen({str(pid_file)!r}, 'w').write(str(os.getpid()))\ntime.sleep(120)")
+    make_notebook(nbs, "99_summary", SUMMARY)
+    proc = subprocess.Popen([sys.executable, "-c", RUN_SCRIPT, str(PARAMS_FILE), str(small_cohort), str(out), str(nbs)],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not (pid_file.is_file() and pid_file.read_text()):
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, "the notebook never started"
+        time.sleep(0.2)
+    return proc, int(pid_file.read_text())
+
+
+def _gone(pid: int, within: float = 15.0) -> bool:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def test_killed_run_leaves_previous_bundle_and_the_next_run_cleans_up(tmp_path, small_cohort, previous_bundle):
+    before = snapshot(previous_bundle)
+    proc, kernel_pid = _start_run_and_wait_for_kernel(tmp_path, small_cohort, previous_bundle)
+    assert [n.split("-")[0] for n in leftovers(previous_bundle)] == [".review.staging"]
+    proc.send_signal(signal.SIGKILL)
+    proc.communicate(timeout=30)
+    assert snapshot(previous_bundle) == before
+    assert _gone(kernel_pid), "the notebook's kernel outlived the killed run"
+    # the dead run's staging folder is never moved into place; the next run removes it
+    nbs = tmp_path / "nbs2"
+    make_notebook(nbs, "01_write", PUBLISH)
+    assert run_review(params_for(small_cohort, previous_bundle), notebooks=nbs, progress=False, report=False) == 0
+    assert leftovers(previous_bundle) == []
+    assert "evidence/data_quality.csv" in snapshot(previous_bundle)
+
+
+def test_sigterm_midway_is_reported_and_leaves_previous_bundle(tmp_path, small_cohort, previous_bundle):
+    before = snapshot(previous_bundle)
+    proc, kernel_pid = _start_run_and_wait_for_kernel(tmp_path, small_cohort, previous_bundle)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 143
+    assert "interrupted (SIGTERM)" in err and "unchanged" in err
+    assert snapshot(previous_bundle) == before
+    assert leftovers(previous_bundle) == []
+    assert _gone(kernel_pid)
