@@ -261,3 +261,60 @@ def publish(table: Any, stage_dir: str) -> Any:
     except ImportError:  # pragma: no cover
         pass
     return table.data
+
+
+def show_figure(fig: Any, stage_dir: str, name: str) -> Any:
+    """Show a figure and, in a runner's run, save it as ``figures/<name>.png`` in the staging folder."""
+    from .figures import save_figure
+
+    stage = stage_path(stage_dir)
+    if stage is not None:
+        save_figure(fig, stage, name)
+    return fig
+
+
+# --------------------------------------------------------------------------- shared inputs
+def targets(params: ReviewParams):
+    """The targets in force for this review: shipped sets, the targets file, then the overrides
+    (``evaluation.reference.load_targets``)."""
+    from .reference import load_targets
+
+    return load_targets(params.target_sets, params.targets_path, [t.model_dump() for t in params.targets])
+
+
+def analysis_panel(cohort: Any, params: ReviewParams, targets: Any = None):
+    """The school-year analysis panel of every reviewed level, stacked
+    (``evaluation.panel.school_year_panel`` with the review's geography and denominator)."""
+    import pandas as pd
+
+    from .panel import school_year_panel
+
+    return pd.concat([school_year_panel(cohort, level=level, geography=params.geography,
+                                        unknown_in_denominator=params.unknown_in_denominator, targets=targets)
+                      for level in params.levels], ignore_index=True)
+
+
+def group_cells(cohort: Any, params: ReviewParams, targets: Any = None):
+    """Graduates by school, year, sex and ethnicity (and poverty) of every reviewed level, stacked
+    (``evaluation.panel.student_cells``)."""
+    import pandas as pd
+
+    from .panel import student_cells
+
+    return pd.concat([student_cells(cohort, level=level, unknown_in_denominator=params.unknown_in_denominator,
+                                    targets=targets) for level in params.levels], ignore_index=True)
+
+
+def evidence_folder(params: ReviewParams, stage_dir: str) -> Path:
+    """Where the summary reads the evidence: the run's staging folder (its index brought up to
+    date), or, in an interactive run, the last bundle at ``params.out``; skips when there is none."""
+    from .evidence import INDEX_NAME, build_index
+
+    stage = stage_path(stage_dir)
+    if stage is not None:
+        build_index(stage)
+        return stage
+    if (params.out_path / "evidence" / INDEX_NAME).is_file():
+        return params.out_path
+    skip(f"no evidence bundle at {params.out_path} yet: run `make review` first",
+         reason_vi=f"chưa có bộ bằng chứng tại {params.out_path}: hãy chạy `make review` trước")
