@@ -133,3 +133,24 @@ def test_unknown_key_under_plain_papermill_fails_naming_the_key(tmp_path):
     errors = [o for c in nbformat.read(out, as_version=4).cells if c.cell_type == "code" for o in c.outputs
               if o.output_type == "error"]
     assert errors and errors[0].ename == "ParamsError" and "min_cel" in errors[0].evalue
+
+
+def test_every_notebook_runs_on_the_sample_and_the_bundle_is_complete(tmp_path, sample_dir):
+    """Smoke test (about 40 s on 2 cores): the real notebooks through the runner on the sample."""
+    import json
+
+    from evaluation.evidence import CONTRACT_TABLE_IDS, TABLES
+    from evaluation.params import load_params
+    from evaluation.runner import run_review
+
+    out = tmp_path / "review"
+    params = load_params(PARAMS_DIR / "cang_long_2018_2025.yaml", data=str(sample_dir), out=str(out))
+    assert run_review(params, progress=False) == 0
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert {n["notebook"]: n["status"] for n in manifest["notebooks"]} == {f"{s}.ipynb": "ok" for s in EXPECTED}
+    for tid in CONTRACT_TABLE_IDS:
+        header = (out / "evidence" / f"{tid}.csv").read_text(encoding="utf-8").split("\n", 1)[0].split(",")
+        assert list(TABLES[tid].columns) == header[: len(TABLES[tid].columns)], tid
+    assert {e["id"] for e in json.loads((out / "evidence" / "index.json").read_text(encoding="utf-8"))} >= set(CONTRACT_TABLE_IDS)
+    assert sorted(p.suffix for p in (out / "report").iterdir()) == [".docx", ".html", ".xlsx"]
+    assert len(list((out / "figures").glob("*.png"))) >= 5
