@@ -315,6 +315,47 @@ def test_sizes(raw: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def diagnostics(raw: pd.DataFrame) -> pd.DataFrame:
+    """Why coverage misses, per level and CS / event-study / TWFE row: the number of units CS used
+    (``G_median``), ``sd_over_mean_se`` (spread of the estimates over the mean reported standard error; 1 when
+    the errors are right), ``coverage_t`` (coverage with t(G-1) instead of normal critical values, CS
+    rows) and ``coverage_centred`` (coverage around the Monte Carlo mean, i.e. with the bias removed)."""
+    tests = raw.loc[raw["estimator"] == "_tests"].set_index(["seed", "level"])
+    est = raw.loc[raw["estimate_pp"].notna() & raw["std_error_pp"].notna()].copy()
+    est = est.loc[est["estimator"].str.startswith(("cs_", "es_", "twfe_lpm"))]
+    G = tests["n_units_cs"].reindex(pd.MultiIndex.from_arrays([est["seed"], est["level"]])).to_numpy()
+    est["G"] = G
+    rows = []
+    for (level, name), d in est.groupby(["level", "estimator"], sort=False):
+        z = (d["estimate_pp"] - d["truth_pp"]) / d["std_error_pp"]
+        zc = (d["estimate_pp"] - d["estimate_pp"].mean()) / d["std_error_pp"]
+        crit = stats.t.ppf(0.975, d["G"] - 1) if name.startswith("cs_") else np.nan
+        rows.append({"level": level, "estimator": name,
+                     "G_median": float(d["G"].median()) if name.startswith("cs_") else np.nan,
+                     "sd_over_mean_se": float(d["estimate_pp"].std(ddof=1) / d["std_error_pp"].mean()),
+                     "coverage": float((z.abs() <= stats.norm.ppf(0.975)).mean()) if name.startswith("cs_")
+                     else float(((d["ci_low_pp"] <= d["truth_pp"]) & (d["truth_pp"] <= d["ci_high_pp"])).mean()),
+                     "coverage_t": float((z.abs() <= crit).mean()) if name.startswith("cs_") else np.nan,
+                     "coverage_centred": float((zc.abs() <= stats.norm.ppf(0.975)).mean()) if name.startswith("cs_")
+                     else np.nan})
+    out = pd.DataFrame(rows)
+    wide = raw.loc[raw["estimate_pp"].notna()].pivot_table(index=["seed", "level"], columns="estimator",
+                                                          values="estimate_pp")
+    extra = []
+    for level, x in wide.groupby(level="level"):
+        row = {"level": level, "estimator": "twfe_lpm < cs_recommended (share of districts)"}
+        if {"twfe_lpm", "cs_recommended"} <= set(x.columns):
+            row["coverage"] = float((x["twfe_lpm"] < x["cs_recommended"]).mean())
+        extra.append(row)
+        dyn = [f"cs_dyn_e{e}" for e in EVENT_TIMES]
+        if set(dyn) <= set(x.columns):
+            truth = raw.loc[raw["estimator"].isin(dyn) & (raw["level"] == level)].groupby("estimator")["truth_pp"].first()
+            ok = np.logical_and.reduce([(x[c] - truth[c]).abs() <= 2.5 for c in dyn])
+            extra.append({"level": level, "estimator": "cs_dyn e=0,1,2 all within 2.5 pp (share of districts)",
+                          "coverage": float(ok.mean())})
+    return pd.concat([out, pd.DataFrame(extra)], ignore_index=True)
+
+
 # --------------------------------------------------------------------------------------------
 # writing
 # --------------------------------------------------------------------------------------------
@@ -336,7 +377,8 @@ def _md_table(df: pd.DataFrame, digits: int = 3) -> str:
     return "\n".join(lines)
 
 
-def write_results(summary: pd.DataFrame, sizes: pd.DataFrame, *, out: Path, settings: dict[str, Any]) -> tuple[Path, Path]:
+def write_results(summary: pd.DataFrame, sizes: pd.DataFrame, *, out: Path, settings: dict[str, Any],
+                  diag: pd.DataFrame | None = None) -> tuple[Path, Path]:
     """``monte_carlo.csv`` (the summary table) and ``monte_carlo.md`` (settings, tables, reading notes)."""
     out.mkdir(parents=True, exist_ok=True)
     csv = out / "monte_carlo.csv"
@@ -356,6 +398,11 @@ def write_results(summary: pd.DataFrame, sizes: pd.DataFrame, *, out: Path, sett
            _md_table(summary), "",
            "## Size of the pre-trend tests (parallel trends hold by construction)", "",
            _md_table(sizes), "",
+           *(["## Diagnostics (why coverage misses)", "",
+              "`sd_over_mean_se` > 1: the reported standard errors are too small; `coverage_t`: CS coverage with "
+              "t(G-1) critical values (G = units used); `coverage_centred`: CS coverage around the Monte Carlo "
+              "mean (bias removed). The last rows are shares of districts (in the `coverage` column).", "",
+              _md_table(diag), ""] if diag is not None else []),
            "## How to read", "",
            "- `bias_pp` = mean(estimate - truth); `mc_se_bias_pp` its Monte Carlo standard error; `coverage` = share "
            "of 95 % intervals containing the district's truth (`mc_se_coverage` its MC s.e.).",
@@ -386,13 +433,14 @@ def main(argv: list[str] | None = None) -> int:
     raw = run_monte_carlo(range(1, a.districts + 1), workers=a.workers, boot_reps=a.boot_reps,
                           boot_every=a.boot_every, progress=True)
     wall = time.perf_counter() - t0
-    summary, sizes = summarise(raw), test_sizes(raw)
+    summary, sizes, diag = summarise(raw), test_sizes(raw), diagnostics(raw)
     n_other = int((raw["estimator"] == "recommended_other").sum())
     settings = {
         "date": _dt.date.today().isoformat(), "commit": _git_commit(),
         "districts": f"{a.districts} (generator seeds 1..{a.districts}, evaluation.sample version {S.GENERATOR_VERSION}, scale 1)",
         "levels": ", ".join(LEVELS),
-        "wild bootstrap": (f"{a.boot_reps} Rademacher draws (WCR), every {a.boot_every}. district" if a.boot_reps else "skipped"),
+        "wild bootstrap": ((f"{a.boot_reps} Rademacher draws (WCR), " + ("every district" if a.boot_every == 1 else
+                                                          f"every {a.boot_every}th district")) if a.boot_reps else "skipped"),
         "workers": a.workers, "wall time": f"{wall:.0f} s",
         "districts where recommend() did not pick Callaway-Sant'Anna": n_other,
         "python": sys.version.split()[0], "numpy": np.__version__, "pandas": pd.__version__,
@@ -400,11 +448,13 @@ def main(argv: list[str] | None = None) -> int:
     if a.raw:
         a.raw.parent.mkdir(parents=True, exist_ok=True)
         raw.to_csv(a.raw, index=False, lineterminator="\n")
-    csv, md = write_results(summary, sizes, out=a.out, settings=settings)
+    csv, md = write_results(summary, sizes, out=a.out, settings=settings, diag=diag)
     with pd.option_context("display.width", 200, "display.max_columns", 30, "display.float_format", "{:.3f}".format):
         print(summary.drop(columns=["estimand"]).to_string(index=False))
         print()
         print(sizes.to_string(index=False))
+        print()
+        print(diag.to_string(index=False))
     print(f"\nwall time {wall:.0f} s; wrote {csv} and {md}")
     return 0
 
