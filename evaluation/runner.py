@@ -466,7 +466,7 @@ def run_review(params: ReviewParams, *, params_file: str | Path | None = None, j
             failure = "; ".join(f"notebook {r.name} failed" + (f" at cell [{r.cell}]" if r.cell else "")
                                 + f": {r.reason}" for r in failed)
         else:
-            failure = _build_outputs(stage, params, report=report)
+            failure = _build_outputs(stage, params, report=report, full_review=notebooks is None)
         manifest = _manifest(params, params_file=params_file, runs=runs, started=started, t0=t0, jobs=jobs,
                              report_error=failure if not any(r.status == "failed" for r in runs) else None)
         if failure is None:
@@ -500,17 +500,23 @@ def _is_main_thread() -> bool:
     return threading.current_thread() is threading.main_thread()
 
 
-def _build_outputs(stage: Path, params: ReviewParams, *, report: bool = True) -> str | None:
-    """Index the evidence and build the report (when those modules exist); an error message or None."""
-    steps = [("evidence", "build_index", (stage,))]
+def _build_outputs(stage: Path, params: ReviewParams, *, report: bool = True, full_review: bool = False) -> str | None:
+    """Index the evidence and build the report (when those modules exist); an error message or None.
+
+    A full review (the shipped notebooks) must have written every table of the output contract.
+    """
+    steps: list[tuple[str, str, tuple, dict]] = [("evidence", "build_index", (stage,), {})]
+    if full_review:
+        contract_ids = getattr(importlib.import_module("evaluation.evidence"), "CONTRACT_TABLE_IDS", None)
+        steps[0] = ("evidence", "build_index", (stage,), {"require": contract_ids})
     if report:
-        steps.append(("report", "build_report", (stage, params)))
-    for module, name, args in steps:
+        steps.append(("report", "build_report", (stage, params), {}))
+    for module, name, args, kwargs in steps:
         fn = _hook(module, name)
         if fn is None:
             continue
         try:
-            fn(*args)
+            fn(*args, **kwargs)
         except Exception as exc:  # the step is named, the traceback goes to the terminal
             import traceback
 
