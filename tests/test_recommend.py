@@ -64,3 +64,16 @@ def test_rendering_and_input_errors():
         recommend(bad)
     with pytest.raises(ValueError, match="not in the data"):
         recommend(bad, first_treated="nope")
+
+
+def test_preferred_control_is_used_when_the_data_allow_it():
+    """The review's control_group parameter wins when possible; 'never' needs never-treated units."""
+    rows = [(u, t, g) for u, g in enumerate([0, 0, 2020, 2020, 2022, 2022]) for t in range(2018, 2025)]
+    panel = pd.DataFrame(rows, columns=["school_id", "year", "first_covered"])
+    assert recommend(panel).control == "never"
+    assert recommend(panel, prefer_control="notyet").control == "notyet"
+    assert "never-covered ones included" in recommend(panel, prefer_control="notyet").reason_en
+    no_never = panel[panel["first_covered"] > 0]
+    assert recommend(no_never, prefer_control="never").control == "notyet"
+    with pytest.raises(ValueError, match="prefer_control"):
+        recommend(panel, prefer_control="sometimes")

@@ -56,8 +56,17 @@ class Recommendation:
 
 
 def recommend(panel: pd.DataFrame, *, unit: str = "school_id", time: str = "year",
-              first_treated: str = "first_covered", effects_vary_by_exposure: bool = False) -> Recommendation:
-    """Apply the rules of the module docstring to ``panel`` (the analysis panel or any unit x time frame)."""
+              first_treated: str = "first_covered", effects_vary_by_exposure: bool = False,
+              prefer_control: str | None = None) -> Recommendation:
+    """Apply the rules of the module docstring to ``panel`` (the analysis panel or any unit x time frame).
+
+    ``prefer_control`` (``"never"`` or ``"notyet"``, e.g. the review's ``control_group`` parameter) is
+    the comparison group to use when the data allow it: ``"never"`` needs never-treated units,
+    ``"notyet"`` (not-yet-treated units, never-treated ones included, as R ``did`` defines it) needs
+    either. Without a preference: never-treated units when there are any, else not-yet-treated.
+    """
+    if prefer_control not in (None, "never", "notyet"):
+        raise ValueError(f"recommend: prefer_control must be 'never', 'notyet' or None, got {prefer_control!r}")
     where = "recommend"
     _require_columns(panel, [unit, time, first_treated], where=where)
     df = panel[[unit, time, first_treated]].dropna()
@@ -94,10 +103,14 @@ def recommend(panel: pd.DataFrame, *, unit: str = "school_id", time: str = "year
                               f"Không có nhóm so sánh đáng tin cậy: {why_vi}, nên không có nhóm nào cho biết điều gì "
                               "sẽ xảy ra nếu không có tư vấn. Chỉ báo cáo xu hướng mô tả.",
                               rule="no_comparison", cohorts=cohorts, n_never_treated=n_never)
-    control = "never" if n_never > 0 else "notyet"
-    control_en = ("never-covered schools" if control == "never" else "not-yet-covered schools")
-    control_vi = ("các trường chưa từng được bao phủ" if control == "never" else "các trường chưa được bao phủ tại "
-                                                                                 "thời điểm so sánh")
+    if prefer_control == "notyet" or (prefer_control is None and n_never == 0) or n_never == 0:
+        control = "notyet"
+    else:
+        control = "never"
+    control_en = ("never-covered schools" if control == "never"
+                  else "not-yet-covered schools (never-covered ones included)")
+    control_vi = ("các trường chưa từng được bao phủ" if control == "never"
+                  else "các trường chưa được bao phủ tại thời điểm so sánh (kể cả trường chưa từng được bao phủ)")
     if len(cohorts) > 1:
         years_txt = ", ".join(str(c) for c in cohorts)
         return Recommendation(
