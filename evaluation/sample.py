@@ -65,6 +65,15 @@ Labour market
     compatible sectors (multinomial). Vocational supply 2018-2025: planted places per
     (year, trade, level) split among the institutions offering them; enrolled, graduated and
     employed within 12 months binomial. Totals are in ``truth.json["labour"]``.
+The next period (``truth.json["projection_2030"]``; no draw, so the tables are unchanged)
+    The design continued to 2030 for the schools still reporting in 2025: the school base rate,
+    the same trend, no dip, ``effect(2030 - first_covered)`` (capped growth as above) and the
+    students' expected gaps, weighted by the expected cohort sizes. Two coverage plans:
+    ``status_quo`` (adoption ended in 2024: no school adopts after 2025, so coverage stays at
+    its 2025 level) and ``full_coverage`` (every never-covered school covered from 2026).
+    Transition after THCS (thpt, gdtx, voc_intermediate, voc_elementary) = p + 0.9 (1 - p),
+    as non-vocational THCS graduates go to thpt or gdtx with probability 0.9. ``measured``
+    values are 0.97 x these (unknown in the denominator).
 
 Estimands in ``truth.json`` (per level, percentage points, noise-free)
     ``att_simple_pp`` (= ``att_simple_pp_unit_weighted``): the Callaway-Sant'Anna "simple"
@@ -117,6 +126,8 @@ STOP_AFTER_YEAR = 2023
 EFFECT_INTERCEPT_PP = 2.0
 EFFECT_SLOPE_PP = 1.0
 EFFECT_CAP = 5
+PROJECTION_YEAR = 2030     # the next period's horizon (truth.json["projection_2030"])
+PLAN_YEAR = 2026           # first year of the full-coverage plan of the projection truth
 
 # counts at scale 1
 N_THCS, N_THPT, N_DTNT, N_COMMUNES = 30, 6, 1, 14
@@ -720,6 +731,44 @@ def _district_trend(lu: pd.DataFrame, d: LevelDesign, flaws: dict[str, Any], lev
     }
 
 
+def _projection_truth(units: pd.DataFrame, *, year: int = PROJECTION_YEAR, plan_year: int = PLAN_YEAR) -> dict[str, Any]:
+    """Expected district rates in ``year`` if the design continued (see the module docstring):
+    per level, vocational uptake and (THCS) transition under the status-quo and full-coverage
+    plans, true and as measured, and the status-quo coverage (share of schools covered)."""
+    keep = 1 - UNKNOWN_SHARE
+    nonvoc_transition = {"THCS": sum(p for c, p in LEVEL_DESIGN["THCS"].nonvoc_split if c in ("thpt", "gdtx"))}
+    out: dict[str, Any] = {
+        "year": year, "plan_year": plan_year,
+        "rule": ("expected rate = sum mu*(base + trend*(year-2018) + effect(year-first_covered) + gap) / sum mu over "
+                 "schools reporting in 2025; status_quo: no adoption after 2025; full_coverage: never-covered "
+                 f"schools covered from {plan_year}; transition (THCS) = p + {nonvoc_transition['THCS']:g}*(1-p); "
+                 "measured = 0.97 x true"),
+        "levels": {},
+    }
+    for level in LEVELS:
+        d = LEVEL_DESIGN[level]
+        lu = units[(units["level"] == level) & (units["last_year"] == LAST_YEAR)]
+        mu = lu["mu"].to_numpy()
+        res: dict[str, Any] = {"coverage_rate_status_quo": _r((lu["first_covered"] > 0).mean()),
+                               "n_schools": int(len(lu))}
+        for plan in ("status_quo", "full_coverage"):
+            g = lu["first_covered"].to_numpy().copy()
+            if plan == "full_coverage":
+                g[g == 0] = plan_year
+            p = (lu["base_rate"].to_numpy() + (d.trend_pp_per_year * (year - FIRST_YEAR)
+                                              + effect_pp(np.where(g > 0, year - g, -1))
+                                              + lu["expected_gap_pp"].to_numpy()) / 100)
+            rate = float((mu * p).sum() / mu.sum())
+            res.setdefault("voc_uptake", {})[plan] = _r(rate)
+            res.setdefault("measured", {}).setdefault("voc_uptake", {})[plan] = _r(rate * keep)
+            if level in nonvoc_transition:
+                tr = rate + nonvoc_transition[level] * (1 - rate)
+                res.setdefault("transition_after_thcs", {})[plan] = _r(tr)
+                res["measured"].setdefault("transition_after_thcs", {})[plan] = _r(tr * keep)
+        out["levels"][level] = res
+    return out
+
+
 def _r(x: float, nd: int = 6) -> float:
     return round(float(x), nd)
 
@@ -798,6 +847,7 @@ def make_truth(*, seed: int, scale: float, units: pd.DataFrame, adoption: pd.Dat
                     for s, fc in zip(adoption["school_id"], adoption["first_covered"])},
         "school_base_rate": {f"{s}|{lv}": _r(b) for s, lv, b in zip(units["school_id"], units["level"], units["base_rate"])},
         "flaws": flaws,
+        "projection_2030": _projection_truth(units),
         "labour": {"demand_totals": demand_totals, "supply_totals": supply_totals,
                    "demand_rule": "workers_needed total = round(base * growth**((survey_year-2019)/2) * share[qualification])",
                    "supply_rule": "places total = round(base[level] * factor[trade] * 1.03**(year-2018))"},
