@@ -1,0 +1,453 @@
+"""Labour demand against vocational supply, and the vocational education network.
+
+Inputs are the optional tables of the data contract, typed by ``evaluation.data.load_cohort``:
+``labour_demand`` (enterprise surveys: survey_year, trade, qualification, workers_needed) and
+``vocational_supply`` (year, institution_id, commune_code, trade, level, places, enrolled,
+graduated, employed_12m). Every function takes those frames as they are (sums of counts, no loop
+over rows) and returns a tidy frame; ``*_findings`` turn the frames into sentences (vi, en).
+
+Definitions (units in brackets)
+-------------------------------
+demand [workers]
+    Sum of ``workers_needed`` of the enterprises surveyed in ``survey_year`` for a trade and
+    qualification. A survey counts the respondents only: it is a lower bound of the district's need.
+places, graduates [people]
+    Planned intake (``places``) and graduates (``graduated``) of the vocational network in the
+    survey year, for the same trade at the vocational level equal to the qualification
+    (elementary, intermediate, college). Qualifications ``none`` and ``university`` have no
+    vocational level: their rows keep the demand and leave supply empty (``matched`` false).
+    A survey year the supply table does not cover leaves supply empty too; a covered year
+    without the trade/level gives 0 places.
+ratio [places per worker needed]
+    places / demand (NaN when demand is 0): below 1 local training plans fewer places than
+    enterprises ask for.
+gap [workers]
+    demand - places: positive = unmet demand, negative = places beyond the surveyed demand.
+share of demand covered locally [fraction]
+    sum over trade x level of min(supply, demand) / sum of demand, over the matched rows
+    (``covered_by_places`` with places, ``covered_by_graduates`` with graduates).
+fill_rate [fraction]
+    enrolled / places of an institution, trade, level and year.
+completion_rate [fraction]
+    graduated / enrolled in the same year (a cross-section: with stable intake it approximates
+    the completion of a cohort).
+employment_rate [fraction]
+    employed_12m / graduated: graduates employed within 12 months.
+local provision of a commune
+    At least one institution of the network with places in the commune in the year considered;
+    in the post-2025 geography a commune has provision when any of its former units has. A
+    commune is a Khmer commune when its Khmer share is at least ``khmer_threshold``
+    (``params.khmer_commune_threshold``); a post-2025 commune when any of its former units is.
+"""
+from __future__ import annotations
+
+from typing import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .contract import GEOGRAPHIES, QUALIFICATIONS, VOC_LEVELS
+from .reference import label
+
+ALIGNMENT_COLUMNS: tuple[str, ...] = ("survey_year", "trade", "qualification", "demand", "places", "graduates",
+                                      "ratio", "gap")
+ALIGNMENT_EXTRA: tuple[str, ...] = ("enrolled", "employed_12m", "matched", "supply_year_covered")
+NETWORK_COLUMNS: tuple[str, ...] = ("year", "institution_id", "trade", "level", "places", "enrolled", "fill_rate",
+                                    "completion_rate", "employment_rate")
+NETWORK_EXTRA: tuple[str, ...] = ("institution_name", "commune_code", "graduated", "employed_12m")
+ACCESS_COLUMNS: tuple[str, ...] = ("geography", "commune_code", "commune_name", "khmer_share", "khmer_commune",
+                                   "institutions", "trades", "places", "local_provision")
+TRADE_STATUS: tuple[str, ...] = ("unmet", "balanced", "over_supplied")
+
+_DEMAND_COLS = ("survey_year", "trade", "qualification", "workers_needed")
+_SUPPLY_COLS = ("year", "institution_id", "commune_code", "trade", "level", "places", "enrolled", "graduated",
+                "employed_12m")
+
+
+def _require(frame: pd.DataFrame | None, cols: Sequence[str], table: str) -> pd.DataFrame:
+    if frame is None:
+        raise ValueError(f"{table}: the cohort has no {table} table (an optional table of the data contract)")
+    missing = [c for c in cols if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{table}: missing column(s) {', '.join(missing)}; expected {', '.join(cols)}")
+    return frame
+
+
+def _ratio(num, den) -> np.ndarray:
+    num = np.asarray(num, dtype="float64")
+    den = np.asarray(den, dtype="float64")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
+
+
+def _q_order(s: pd.Series) -> pd.Series:
+    order = {q: i for i, q in enumerate(QUALIFICATIONS)}
+    return s.map(lambda v: order.get(v, len(order)))
+
+
+# --------------------------------------------------------------------------------------------
+# demand against supply
+# --------------------------------------------------------------------------------------------
+def labour_alignment(demand: pd.DataFrame, supply: pd.DataFrame, *,
+                     survey_years: Iterable[int] | None = None) -> pd.DataFrame:
+    """The mismatch table: one row per survey year, trade and qualification.
+
+    ``demand`` is the ``labour_demand`` table, ``supply`` the ``vocational_supply`` table.
+    Supply rows of a trade with no surveyed demand in a survey year appear with demand 0 (an
+    over-supply). Returns ``ALIGNMENT_COLUMNS`` (definitions in the module docstring; demand,
+    places, graduates, gap in people; ratio places per worker needed) then ``ALIGNMENT_EXTRA``:
+    enrolled, employed_12m [people], matched [the qualification has a vocational level],
+    supply_year_covered [the supply table has the survey year]. Sorted by survey_year, trade,
+    qualification (in the contract's order).
+    """
+    _require(demand, _DEMAND_COLS, "labour_demand")
+    _require(supply, _SUPPLY_COLS, "vocational_supply")
+    d = (demand.assign(trade=demand["trade"].astype(str), qualification=demand["qualification"].astype(str))
+         .groupby(["survey_year", "trade", "qualification"], sort=True)["workers_needed"].sum()
+         .rename("demand").reset_index())
+    if survey_years is not None:
+        d = d[d["survey_year"].isin([int(y) for y in survey_years])]
+    years = sorted(int(y) for y in d["survey_year"].unique())
+    s = (supply.loc[supply["year"].isin(years)]
+         .assign(trade=lambda x: x["trade"].astype(str), qualification=lambda x: x["level"].astype(str))
+         .rename(columns={"year": "survey_year", "graduated": "graduates"})
+         .groupby(["survey_year", "trade", "qualification"], sort=True)[["places", "graduates", "enrolled",
+                                                                         "employed_12m"]].sum().reset_index())
+    out = d.merge(s, on=["survey_year", "trade", "qualification"], how="outer", validate="one_to_one")
+    out["demand"] = out["demand"].fillna(0).astype("int64")
+    out["matched"] = out["qualification"].isin(VOC_LEVELS)
+    covered_years = set(int(y) for y in supply["year"].unique())
+    out["supply_year_covered"] = out["survey_year"].astype(int).isin(covered_years)
+    fill0 = out["matched"] & out["supply_year_covered"]
+    for c in ("places", "graduates", "enrolled", "employed_12m"):
+        v = out[c].astype("Float64")
+        v[fill0 & v.isna()] = 0
+        v[~out["matched"]] = pd.NA
+        out[c] = v.astype("Int64")
+    places = out["places"].astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
+    out["ratio"] = _ratio(places, out["demand"])
+    out["gap"] = (out["demand"].astype("Float64") - out["places"].astype("Float64")).astype("Int64")
+    out["survey_year"] = out["survey_year"].astype("int64")
+    out = out.sort_values(["survey_year", "trade", "qualification"], key=lambda c: _q_order(c) if c.name == "qualification" else c,
+                          kind="stable").reset_index(drop=True)
+    return out.loc[:, [*ALIGNMENT_COLUMNS, *ALIGNMENT_EXTRA]]
+
+
+def mismatch_by_trade(alignment: pd.DataFrame) -> pd.DataFrame:
+    """Demand and supply per survey year and trade over the vocational qualifications.
+
+    Sums the matched rows (elementary, intermediate, college) of ``labour_alignment``; columns
+    survey_year, trade, demand, places, graduates, ratio, gap (as in the alignment table) and
+    demand_other [workers needed with no or a university qualification, not a vocational matter].
+    """
+    m = alignment.loc[alignment["matched"]]
+    keys = ["survey_year", "trade"]
+    out = m.groupby(keys, sort=True)[["demand", "places", "graduates"]].sum(min_count=1).reset_index()
+    other = alignment.loc[~alignment["matched"]].groupby(keys, sort=True)["demand"].sum().rename("demand_other")
+    out = out.merge(other.reset_index(), on=keys, how="outer")
+    out["demand"] = out["demand"].fillna(0).astype("int64")
+    out["demand_other"] = out["demand_other"].fillna(0).astype("int64")
+    for c in ("places", "graduates"):
+        out[c] = out[c].astype("Int64")
+    out["ratio"] = _ratio(out["places"].astype("Float64").to_numpy(dtype="float64", na_value=np.nan), out["demand"])
+    out["gap"] = (out["demand"] - out["places"]).astype("Int64")
+    return out.loc[:, ["survey_year", "trade", "demand", "places", "graduates", "ratio", "gap", "demand_other"]]
+
+
+def mismatch_trend(alignment: pd.DataFrame) -> pd.DataFrame:
+    """The trend of the mismatch of each trade over the survey years (vocational qualifications).
+
+    One row per trade with at least one survey: first_year, last_year, n_surveys, gap_first,
+    gap_last [workers], gap_change_per_year [workers per year: least-squares slope of the gap on
+    the survey year; NaN with one survey], ratio_first, ratio_last, ratio_change_per_year
+    [places per worker needed, per year]. Years without supply data are left out.
+    """
+    t = mismatch_by_trade(alignment)
+    t = t.loc[t["places"].notna()]
+    rows = []
+    for trade, g in t.groupby("trade", sort=True):
+        g = g.sort_values("survey_year")
+        yr = g["survey_year"].to_numpy(dtype="float64")
+        gap = g["gap"].astype("float64").to_numpy()
+        ratio = g["ratio"].to_numpy(dtype="float64")
+
+        def slope(v: np.ndarray) -> float:
+            ok = np.isfinite(v)
+            if ok.sum() < 2:
+                return float("nan")
+            return float(np.polyfit(yr[ok], v[ok], 1)[0])
+
+        rows.append({"trade": trade, "first_year": int(yr[0]), "last_year": int(yr[-1]), "n_surveys": int(len(g)),
+                     "gap_first": gap[0], "gap_last": gap[-1], "gap_change_per_year": slope(gap),
+                     "ratio_first": ratio[0], "ratio_last": ratio[-1], "ratio_change_per_year": slope(ratio)})
+    cols = ["trade", "first_year", "last_year", "n_surveys", "gap_first", "gap_last", "gap_change_per_year",
+            "ratio_first", "ratio_last", "ratio_change_per_year"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def trade_status(alignment: pd.DataFrame, *, year: int | None = None, tolerance: float = 0.10) -> pd.DataFrame:
+    """Trades with unmet demand and over-supplied trades in a survey year (default: the latest
+    with supply data), over the vocational qualifications.
+
+    ``status`` is ``unmet`` when ratio < 1 - tolerance (or places are 0 for a positive demand),
+    ``over_supplied`` when ratio > 1 + tolerance (or demand is 0 for positive places), else
+    ``balanced``. Columns survey_year, trade, demand, places, graduates, ratio, gap, status;
+    sorted by gap, largest unmet demand first.
+    """
+    if not 0 <= tolerance < 1:
+        raise ValueError(f"trade_status: tolerance {tolerance!r}: expected a fraction in [0, 1)")
+    t = mismatch_by_trade(alignment)
+    t = t.loc[t["places"].notna()]
+    if t.empty:
+        raise ValueError("trade_status: no survey year with vocational supply data")
+    if year is None:
+        year = int(t["survey_year"].max())
+    t = t.loc[t["survey_year"] == int(year)].copy()
+    if t.empty:
+        raise ValueError(f"trade_status: survey year {year} has no demand or supply rows")
+    ratio = t["ratio"].to_numpy(dtype="float64")
+    dem = t["demand"].to_numpy(dtype="float64")
+    pl = t["places"].astype("float64").to_numpy()
+    unmet = np.where(dem > 0, ratio < 1 - tolerance, False)
+    over = np.where(dem > 0, ratio > 1 + tolerance, pl > 0)
+    t["status"] = np.where(unmet, "unmet", np.where(over, "over_supplied", "balanced"))
+    t = t.sort_values(["gap", "trade"], ascending=[False, True], kind="stable").reset_index(drop=True)
+    return t.loc[:, ["survey_year", "trade", "demand", "places", "graduates", "ratio", "gap", "status"]]
+
+
+def local_coverage(alignment: pd.DataFrame) -> pd.DataFrame:
+    """The share of the surveyed demand that local training covers, per survey year.
+
+    Over the matched rows (trade x vocational level): covered_by_places = sum min(places,
+    demand) / sum demand, covered_by_graduates = sum min(graduates, demand) / sum demand
+    [fractions]. Also demand_vocational [workers needed at a vocational level], demand_all [all
+    qualifications], vocational_share = demand_vocational / demand_all. Years without supply
+    data are left out.
+    """
+    m = alignment.loc[alignment["matched"] & alignment["supply_year_covered"]].copy()
+    dem = m["demand"].to_numpy(dtype="float64")
+    m["_by_places"] = np.minimum(m["places"].astype("float64").to_numpy(), dem)
+    m["_by_grads"] = np.minimum(m["graduates"].astype("float64").to_numpy(), dem)
+    g = m.groupby("survey_year", sort=True)[["demand", "_by_places", "_by_grads"]].sum()
+    total = alignment.groupby("survey_year", sort=True)["demand"].sum().rename("demand_all")
+    out = g.join(total, how="left").reset_index()
+    out["covered_by_places"] = _ratio(out["_by_places"], out["demand"])
+    out["covered_by_graduates"] = _ratio(out["_by_grads"], out["demand"])
+    out = out.rename(columns={"demand": "demand_vocational"})
+    out["vocational_share"] = _ratio(out["demand_vocational"], out["demand_all"])
+    for c in ("demand_vocational", "demand_all"):
+        out[c] = out[c].astype("int64")
+    return out.loc[:, ["survey_year", "demand_vocational", "demand_all", "vocational_share", "covered_by_places",
+                       "covered_by_graduates"]]
+
+
+# --------------------------------------------------------------------------------------------
+# the vocational network
+# --------------------------------------------------------------------------------------------
+def vocational_network(supply: pd.DataFrame) -> pd.DataFrame:
+    """One row per year, institution, trade and level: places against enrolment, completion and
+    employment within 12 months.
+
+    Returns ``NETWORK_COLUMNS`` then ``NETWORK_EXTRA`` (institution_name when the table has it,
+    commune_code, graduated, employed_12m). Rates are fractions (definitions in the module
+    docstring); NaN where the denominator is 0. Rows with the same key are summed.
+    """
+    _require(supply, _SUPPLY_COLS, "vocational_supply")
+    keys = ["year", "institution_id", "trade", "level"]
+    s = supply.assign(**{c: supply[c].astype(str) for c in ("institution_id", "trade", "level", "commune_code")})
+    if "institution_name" not in s.columns:
+        s = s.assign(institution_name=s["institution_id"])
+    out = s.groupby(keys, sort=True).agg(
+        institution_name=("institution_name", "first"), commune_code=("commune_code", "first"),
+        places=("places", "sum"), enrolled=("enrolled", "sum"), graduated=("graduated", "sum"),
+        employed_12m=("employed_12m", "sum")).reset_index()
+    out["fill_rate"] = _ratio(out["enrolled"], out["places"])
+    out["completion_rate"] = _ratio(out["graduated"], out["enrolled"])
+    out["employment_rate"] = _ratio(out["employed_12m"], out["graduated"])
+    return out.loc[:, [*NETWORK_COLUMNS, *NETWORK_EXTRA]]
+
+
+def network_summary(supply: pd.DataFrame, *, by: str | Sequence[str] = ("trade", "level"),
+                    years: Iterable[int] | None = None) -> pd.DataFrame:
+    """Pooled fill, completion and employment rates of the network by ``by`` (any of year,
+    institution_id, commune_code, trade, level) over ``years`` (default all).
+
+    Columns ``by`` + institutions [count], places, enrolled, graduated, employed_12m [people],
+    fill_rate, completion_rate, employment_rate [fractions, ratios of the sums].
+    """
+    keys = [by] if isinstance(by, str) else list(by)
+    net = vocational_network(supply)
+    if years is not None:
+        net = net.loc[net["year"].isin([int(y) for y in years])]
+    g = net.groupby(keys, sort=True)
+    out = g[["places", "enrolled", "graduated", "employed_12m"]].sum()
+    out.insert(0, "institutions", g["institution_id"].nunique())
+    out = out.reset_index()
+    out["fill_rate"] = _ratio(out["enrolled"], out["places"])
+    out["completion_rate"] = _ratio(out["graduated"], out["enrolled"])
+    out["employment_rate"] = _ratio(out["employed_12m"], out["graduated"])
+    return out
+
+
+def provision_access(communes: pd.DataFrame, supply: pd.DataFrame, *, geography: str = "pre2025",
+                     khmer_threshold: float = 0.15, year: int | None = None) -> pd.DataFrame:
+    """Which communes have local vocational provision, Khmer communes first.
+
+    ``communes`` is the communes table (pre-2025 units), ``supply`` the vocational_supply table;
+    ``year`` defaults to the latest year of the supply table. ``geography="post2025"`` groups the
+    units into the communes formed on 1/7/2025 (``evaluation.panel.post2025_map``); a post-2025
+    commune's khmer_share is the largest of its former units'.
+
+    Columns ``ACCESS_COLUMNS``: geography, commune_code, commune_name, khmer_share [fraction],
+    khmer_commune [share >= khmer_threshold], institutions [count], trades [count of trades
+    offered], places [planned intake], local_provision [bool]. Sorted: communes without provision
+    first, Khmer communes first among them, then by khmer_share descending.
+    """
+    from .panel import post2025_map
+
+    if geography not in GEOGRAPHIES:
+        raise ValueError(f"provision_access: geography {geography!r}: expected one of {', '.join(GEOGRAPHIES)}")
+    if not 0 <= khmer_threshold <= 1:
+        raise ValueError(f"provision_access: khmer_threshold {khmer_threshold!r}: expected a fraction in 0..1")
+    _require(supply, _SUPPLY_COLS, "vocational_supply")
+    _require(communes, ("commune_code", "commune_name", "khmer_share"), "communes")
+    if year is None:
+        year = int(supply["year"].max())
+    s = supply.loc[(supply["year"] == int(year)) & (supply["places"] > 0)].copy()
+    s["commune_code"] = s["commune_code"].astype(str)
+    c = communes.loc[:, ["commune_code", "commune_name", "khmer_share"]].copy()
+    c["commune_code"] = c["commune_code"].astype(str)
+    unknown = sorted(set(s["commune_code"]) - set(c["commune_code"]))
+    if unknown:
+        raise ValueError(f"vocational_supply: column commune_code, value(s) {', '.join(unknown[:10])}: "
+                         "not a commune_code of the communes table")
+    if geography == "post2025":
+        m = post2025_map(communes).set_index("commune_code")
+        to_new = c["commune_code"].map(m["merged_into_code"]).astype(str)
+        c = (c.assign(commune_code=to_new.to_numpy(),
+                      commune_name=c["commune_code"].map(m["merged_into_name"]).astype(str).to_numpy())
+             .groupby(["commune_code", "commune_name"], sort=True)["khmer_share"].max().reset_index())
+        s["commune_code"] = s["commune_code"].map(m["merged_into_code"]).astype(str)
+    prov = s.groupby("commune_code").agg(institutions=("institution_id", "nunique"), trades=("trade", "nunique"),
+                                        places=("places", "sum"))
+    out = c.merge(prov.reset_index(), on="commune_code", how="left")
+    for col in ("institutions", "trades", "places"):
+        out[col] = out[col].fillna(0).astype("int64")
+    out["khmer_share"] = out["khmer_share"].astype("float64")
+    out["khmer_commune"] = out["khmer_share"] >= khmer_threshold
+    out["local_provision"] = out["institutions"] > 0
+    out["geography"] = geography
+    out = out.sort_values(["local_provision", "khmer_commune", "khmer_share", "commune_code"],
+                          ascending=[True, False, False, True], kind="stable").reset_index(drop=True)
+    out.attrs.update(year=int(year), khmer_threshold=float(khmer_threshold))
+    return out.loc[:, list(ACCESS_COLUMNS)]
+
+
+# --------------------------------------------------------------------------------------------
+# findings: sentences from the numbers
+# --------------------------------------------------------------------------------------------
+def _int(v: float, lang: str) -> str:
+    s = f"{int(round(float(v))):,}"
+    return s.replace(",", ".") if lang == "vi" else s
+
+
+def _pct(v: float, lang: str) -> str:
+    s = f"{100 * float(v):.0f}"
+    return f"{s} %"
+
+
+def labour_findings(alignment: pd.DataFrame, *, year: int | None = None, top: int = 3,
+                    tolerance: float = 0.10) -> dict[str, list[str]]:
+    """Sentences (``{"vi": [...], "en": [...]}``) on demand against supply in a survey year
+    (default the latest with supply data): the ``top`` trades with the largest unmet demand and
+    the largest over-supply, the share of demand covered locally, and the trend of the gap.
+
+    E.g. "Nhu cầu lao động ngành May công nghiệp vượt số chỗ đào tạo 120 người (2025)."
+    """
+    st = trade_status(alignment, year=year, tolerance=tolerance)
+    yr = int(st["survey_year"].iloc[0])
+    vi: list[str] = []
+    en: list[str] = []
+    for r in st.loc[st["status"] == "unmet"].head(top).itertuples(index=False):
+        vi.append(f"Nhu cầu lao động ngành {r.trade} vượt số chỗ đào tạo {_int(r.gap, 'vi')} người ({yr}).")
+        en.append(f"Labour demand for {r.trade} exceeds the training places by {_int(r.gap, 'en')} workers ({yr}).")
+    over = st.loc[st["status"] == "over_supplied"].sort_values("gap", kind="stable").head(top)
+    for r in over.itertuples(index=False):
+        vi.append(f"Số chỗ đào tạo ngành {r.trade} nhiều hơn nhu cầu khảo sát {_int(-r.gap, 'vi')} chỗ ({yr}).")
+        en.append(f"Training places for {r.trade} exceed the surveyed demand by {_int(-r.gap, 'en')} ({yr}).")
+    zero = alignment.loc[alignment["matched"] & (alignment["survey_year"] == yr) & (alignment["places"] == 0)
+                         & (alignment["demand"] > 0)].sort_values("demand", ascending=False, kind="stable").head(top)
+    for r in zero.itertuples(index=False):
+        vi.append(f"Chưa có đào tạo tại địa phương cho nhu cầu trình độ {label('qualification', r.qualification, 'vi').lower()} "
+                  f"ngành {r.trade} ({_int(r.demand, 'vi')} người, {yr}).")
+        en.append(f"No local training meets the demand for {label('qualification', r.qualification, 'en').lower()}-level "
+                  f"{r.trade} ({_int(r.demand, 'en')} workers, {yr}).")
+    if not len(st.loc[st["status"] != "balanced"]):
+        vi.append(f"Năm {yr}, số chỗ đào tạo của mọi ngành nghề gần với nhu cầu khảo sát.")
+        en.append(f"In {yr}, training places of every trade are close to the surveyed demand.")
+    cov = local_coverage(alignment)
+    cov = cov.loc[cov["survey_year"] == yr]
+    if len(cov):
+        c = cov.iloc[0]
+        vi.append(f"Đào tạo tại địa phương đáp ứng {_pct(c['covered_by_places'], 'vi')} nhu cầu lao động qua đào tạo nghề "
+                  f"theo số chỗ và {_pct(c['covered_by_graduates'], 'vi')} theo số tốt nghiệp ({yr}).")
+        en.append(f"Local training covers {_pct(c['covered_by_places'], 'en')} of the demand for vocationally trained "
+                  f"workers by places and {_pct(c['covered_by_graduates'], 'en')} by graduates ({yr}).")
+    tr = mismatch_trend(alignment)
+    tr = tr.loc[tr["n_surveys"] >= 2]
+    if len(tr):
+        widening = tr.loc[tr["gap_change_per_year"] > 0].sort_values("gap_change_per_year", ascending=False)
+        if len(widening):
+            r = widening.iloc[0]
+            vi.append(f"Khoảng thiếu hụt ngành {r['trade']} tăng trung bình {_int(r['gap_change_per_year'], 'vi')} người mỗi năm "
+                      f"({int(r['first_year'])}-{int(r['last_year'])}).")
+            en.append(f"The gap for {r['trade']} grows by {_int(r['gap_change_per_year'], 'en')} workers a year on average "
+                      f"({int(r['first_year'])}-{int(r['last_year'])}).")
+    return {"vi": vi, "en": en}
+
+
+def network_findings(network: pd.DataFrame, access: Sequence[pd.DataFrame] = (), *,
+                     year: int | None = None) -> dict[str, list[str]]:
+    """Sentences (``{"vi": [...], "en": [...]}``) on the network in ``year`` (default latest):
+    institutions and places, pooled fill, completion and employment rates, the trade with the
+    lowest fill rate, and, for each ``provision_access`` frame given, the communes without local
+    provision (Khmer communes named first)."""
+    if year is None:
+        year = int(network["year"].max())
+    n = network.loc[network["year"] == int(year)]
+    vi: list[str] = []
+    en: list[str] = []
+    if len(n):
+        places, enrolled = n["places"].sum(), n["enrolled"].sum()
+        grads, emp = n["graduated"].sum(), n["employed_12m"].sum()
+        fill, comp, er = _ratio(enrolled, places), _ratio(grads, enrolled), _ratio(emp, grads)
+        k = n["institution_id"].nunique()
+        vi.append(f"Năm {year}, {k} cơ sở GDNN có {_int(places, 'vi')} chỗ đào tạo, tuyển được {_int(enrolled, 'vi')} "
+                  f"người ({_pct(fill, 'vi')}); tỷ lệ hoàn thành {_pct(comp, 'vi')}, có việc làm sau 12 tháng {_pct(er, 'vi')}.")
+        en.append(f"In {year}, {k} vocational institutions planned {_int(places, 'en')} places and enrolled "
+                  f"{_int(enrolled, 'en')} ({_pct(fill, 'en')}); completion {_pct(comp, 'en')}, employed within "
+                  f"12 months {_pct(er, 'en')}.")
+        by = n.groupby("trade")[["places", "enrolled"]].sum()
+        by["fill"] = _ratio(by["enrolled"], by["places"])
+        low = by.sort_values("fill", kind="stable").iloc[0]
+        vi.append(f"Ngành có tỷ lệ tuyển đủ chỗ thấp nhất: {low.name} ({_pct(low['fill'], 'vi')}).")
+        en.append(f"Trade with the lowest fill rate: {low.name} ({_pct(low['fill'], 'en')}).")
+    for acc in access:
+        if acc is None or not len(acc):
+            continue
+        geo = str(acc["geography"].iloc[0])
+        none = acc.loc[~acc["local_provision"]]
+        gvi, gen = label("geography", geo, "vi").lower(), label("geography", geo, "en").lower()
+        if not len(none):
+            vi.append(f"Mọi xã ({gvi}) đều có cơ sở GDNN.")
+            en.append(f"Every commune ({gen}) has vocational provision.")
+            continue
+        kh = none.loc[none["khmer_commune"], "commune_name"].tolist()
+        other = none.loc[~none["khmer_commune"], "commune_name"].tolist()
+        vi.append(f"{len(none)}/{len(acc)} xã ({gvi}) chưa có cơ sở GDNN"
+                  + (f"; trong đó xã có đông đồng bào Khmer: {', '.join(kh)}" if kh else "")
+                  + (f"; các xã khác: {', '.join(other)}" if other else "") + ".")
+        en.append(f"{len(none)} of {len(acc)} communes ({gen}) have no vocational provision"
+                  + (f"; Khmer communes among them: {', '.join(kh)}" if kh else "")
+                  + (f"; others: {', '.join(other)}" if other else "") + ".")
+    return {"vi": vi, "en": en}
