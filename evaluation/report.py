@@ -116,7 +116,9 @@ class _Table:
     def formats(self) -> dict[str, str]:
         return {c["name"]: c["format"] for c in self.entry["columns"]}
 
-    def display_columns(self) -> list[str]:
+    def display_columns(self, lang: str = "vi") -> list[str]:
+        if self.id == "findings":  # the generated sentences in the report's language
+            return ["order", f"sentence_{lang}", "source"]
         mins = list(TABLES[self.id].columns) if self.id in TABLES else [c["name"] for c in self.entry["columns"]]
         return mins + [c for c in _SHORT_EXTRAS if c in self.data.columns and c not in mins]
 
@@ -124,6 +126,7 @@ class _Table:
 def _load_tables(stage_dir: Path) -> list[_Table]:
     index = read_index(stage_dir)
     order = {tid: i for i, tid in enumerate(TABLES)}
+    order["findings"] = -1  # the review's generated findings come first
     entries = sorted(index, key=lambda e: (order.get(e["id"], len(order)), e["id"]))
     return [_Table(i + 1, e, read_table(stage_dir, e)) for i, e in enumerate(entries)]
 
@@ -460,7 +463,7 @@ def _write_docx(path: Path, tables: list[_Table], figures: list[dict], params: A
 
     for t in tables:
         doc.add_heading(f"{ui['table']} {t.number}. {t.title(lang)}", level=2)
-        cols = t.display_columns()
+        cols = t.display_columns(lang)
         fmts = t.formats()
         tbl = doc.add_table(rows=1, cols=len(cols))
         tbl.style = "Table Grid"
@@ -513,7 +516,7 @@ def _write_html(path: Path, tables: list[_Table], figures: list[dict], params: A
     tpl = env.get_template("report.html.j2")
     ctx_tables = []
     for t in tables:
-        cols = t.display_columns()
+        cols = t.display_columns(lang)
         fmts = t.formats()
         headers = [{"label": _col_label(c, lang, t.entry), "description": column_info(c)[f"description_{lang}"]}
                    for c in cols]

@@ -1,0 +1,224 @@
+"""The review's findings: sentences generated from the evidence tables, never typed by hand.
+
+``review_findings(folder)`` reads the evidence tables a run wrote (``evidence/<id>.csv`` with
+``index.json``) and returns one :class:`Finding` per statement, in Vietnamese and English, each
+with the number it states and the table it comes from. ``findings_table`` turns them into the
+``findings`` evidence table, which the report shows first. A statement whose table is absent
+(an optional section skipped) is simply not made.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .evidence import (EVIDENCE_DIR, INDEX_NAME, EvidenceTable, TableSpec, TABLES, _num, _pct, read_index,
+                       read_table, register_table, value_label)
+
+FINDINGS_ID = "findings"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One generated statement: ``topic``, ``level`` ('' for all), the sentence in both languages,
+    the main number it states (``value``, in the unit of ``unit``) and the evidence table it reads."""
+
+    topic: str
+    level: str
+    sentence_vi: str
+    sentence_en: str
+    value: float | None
+    unit: str
+    source: str
+
+    def sentence(self, lang: str) -> str:
+        return self.sentence_vi if lang == "vi" else self.sentence_en
+
+
+if FINDINGS_ID not in TABLES:
+    register_table(TableSpec(
+        FINDINGS_ID, ("order",),
+        ("order", "topic", "level", "sentence_vi", "sentence_en", "value", "unit", "source"),
+        "Các phát hiện chính của kỳ sơ kết (tạo tự động từ các bảng số liệu)",
+        "Main findings of the review (generated from the evidence tables)",
+        "Phát hiện chính", "Main findings",
+        ("Mỗi câu được tạo tự động từ bảng số liệu ghi ở cột 'Nguồn'; không có câu nào được nhập tay.",
+         "Tỷ lệ tính bằng phân số 0-1 (hiển thị dạng %), tác động và chênh lệch bằng điểm phần trăm, KTC 95 %."),
+        ("Each sentence is generated from the evidence table named in column 'source'; none is typed by hand.",
+         "Rates are fractions 0-1 (shown as %), effects and gaps in percentage points, 95 % CIs.")))
+
+
+def _has(folder: Path, table_id: str) -> bool:
+    index = folder / EVIDENCE_DIR / INDEX_NAME
+    return index.is_file() and any(e["id"] == table_id for e in read_index(folder))
+
+
+def _ci(lo: float, hi: float, lang: str) -> str:
+    return f"{_num(lo, lang)} – {_num(hi, lang)}" if lang == "vi" else f"{_num(lo, lang)} to {_num(hi, lang)}"
+
+
+def _uptake_findings(folder: Path) -> list[Finding]:
+    df = read_table(folder, "uptake_by_year").dropna(subset=["rate"])
+    out: list[Finding] = []
+    for level, g in df.sort_values("year").groupby("level", sort=True):
+        first, last = g.iloc[0], g.iloc[-1]
+        up = last["rate"] >= first["rate"]
+        vi = (f"Tỷ lệ học sinh tốt nghiệp {level} vào học nghề (mọi trình độ) {'tăng' if up else 'giảm'} từ "
+              f"{_pct(first['rate'], 'vi')} ({first['year']}) {'lên' if up else 'xuống'} {_pct(last['rate'], 'vi')} "
+              f"({last['year']}); tỷ lệ không rõ hướng đi năm {last['year']} là {_pct(last['unknown_share'], 'vi')}.")
+        en = (f"Vocational uptake (any level) after {level} {'rose' if up else 'fell'} from {_pct(first['rate'], 'en')} "
+              f"({first['year']}) to {_pct(last['rate'], 'en')} ({last['year']}); the share with unknown destination "
+              f"in {last['year']} was {_pct(last['unknown_share'], 'en')}.")
+        out.append(Finding("uptake", level, vi, en, float(last["rate"]), "rate", "uptake_by_year"))
+        if pd.notna(last.get("target")):
+            met = bool(last["target_met"])
+            vi = (f"Năm {last['year']}, tỷ lệ {level} tính theo định nghĩa của chỉ tiêu là {_pct(last['target_rate'], 'vi')}, "
+                  f"{'đạt' if met else 'chưa đạt'} chỉ tiêu {_pct(last['target'], 'vi', 0)}.")
+            en = (f"In {last['year']} the {level} rate as the target defines it was {_pct(last['target_rate'], 'en')}: "
+                  f"the {_pct(last['target'], 'en', 0)} target was {'met' if met else 'not met'}.")
+            out.append(Finding("target", level, vi, en, float(last["target_rate"]), "rate", "uptake_by_year"))
+    return out
+
+
+def _commune_findings(folder: Path) -> list[Finding]:
+    df = read_table(folder, "uptake_by_commune")
+    out: list[Finding] = []
+    for level, g in df.groupby("level", sort=True):
+        year = int(g["year"].max())
+        last = g[g["year"] == year]
+        n_all = int(last["commune_code"].nunique())
+        with_target = last[last["target"].notna() & ~last["suppressed"].astype(bool)]
+        if with_target.empty:
+            continue
+        n_met = int(with_target["target_met"].astype("boolean").fillna(False).sum())
+        n_supp = int(last["suppressed"].astype(bool).sum())
+        supp_vi = f" ({n_supp} xã bị ẩn vì quá ít học sinh)" if n_supp else ""
+        supp_en = f" ({n_supp} suppressed for too few students)" if n_supp else ""
+        vi = (f"Năm {year}, chỉ tiêu học nghề sau {level} đạt ở {n_met}/{len(with_target)} xã có chỉ tiêu "
+              f"(tổng {n_all} xã){supp_vi}.")
+        en = (f"In {year} the vocational target after {level} was met in {n_met} of {len(with_target)} communes with a "
+              f"target ({n_all} communes in all){supp_en}.")
+        out.append(Finding("communes", level, vi, en, float(n_met), "communes", "uptake_by_commune"))
+    return out
+
+
+def _coverage_findings(folder: Path) -> list[Finding]:
+    df = read_table(folder, "coverage_by_year")
+    out: list[Finding] = []
+    for level, g in df.sort_values("year").groupby("level", sort=True):
+        first, last = g.iloc[0], g.iloc[-1]
+        target_vi = f" (mục tiêu {_pct(last['target'], 'vi', 0)})" if pd.notna(last["target"]) else ""
+        target_en = f" (target {_pct(last['target'], 'en', 0)})" if pd.notna(last["target"]) else ""
+        miss_vi = f"; {int(last['missing'])} trường thiếu số liệu" if last["missing"] else ""
+        n_miss = int(last["missing"])
+        miss_en = f"; {n_miss} school{'s' if n_miss != 1 else ''} did not report" if n_miss else ""
+        vi = (f"Tỷ lệ trường {level} có giáo viên tư vấn hướng nghiệp đã qua đào tạo từ {_pct(first['coverage_rate'], 'vi')} "
+              f"({first['year']}) lên {_pct(last['coverage_rate'], 'vi')} ({last['year']}){target_vi}{miss_vi}.")
+        en = (f"The share of {level} schools with a trained career-counseling teacher went from "
+              f"{_pct(first['coverage_rate'], 'en')} ({first['year']}) to {_pct(last['coverage_rate'], 'en')} "
+              f"({last['year']}){target_en}{miss_en}.")
+        out.append(Finding("coverage", level, vi, en, float(last["coverage_rate"]), "rate", "coverage_by_year"))
+    return out
+
+
+def _trend_findings(folder: Path) -> list[Finding]:
+    df = read_table(folder, "trend")
+    df = df[df["model"] == "glm_binomial"] if (df["model"] == "glm_binomial").any() else df
+    out: list[Finding] = []
+    for r in df.sort_values("level").itertuples(index=False):
+        vi = (f"Xu hướng sau {r.level}: tỷ lệ học nghề thay đổi {_num(r.estimate_pp_per_year, 'vi', 2)} điểm % mỗi năm "
+              f"(KTC 95 %: {_ci(r.ci_low, r.ci_high, 'vi')}), đã tính đến năm 2020-2021 bất thường.")
+        en = (f"Trend after {r.level}: uptake changed by {_num(r.estimate_pp_per_year, 'en', 2)} pp per year "
+              f"(95 % CI {_ci(r.ci_low, r.ci_high, 'en')}), allowing for the 2020-2021 dip.")
+        out.append(Finding("trend", r.level, vi, en, float(r.estimate_pp_per_year), "pp per year", "trend"))
+    return out
+
+
+def _effect_findings(folder: Path) -> list[Finding]:
+    df = read_table(folder, "effect_overall")
+    df = df[df["recommended"].astype(bool)]
+    out: list[Finding] = []
+    for r in df.sort_values("level").itertuples(index=False):
+        name_vi, name_en = value_label("estimator", r.estimator, "vi"), value_label("estimator", r.estimator, "en")
+        if r.ci_low > 0 or r.ci_high < 0:
+            verb_vi = "tăng" if r.estimate_pp > 0 else "giảm"
+            verb_en = "raised" if r.estimate_pp > 0 else "lowered"
+            vi = (f"Ở trường {r.level}, có giáo viên tư vấn đã qua đào tạo làm {verb_vi} tỷ lệ học nghề "
+                  f"{_num(abs(r.estimate_pp), 'vi')} điểm % (KTC 95 %: {_ci(r.ci_low, r.ci_high, 'vi')}; {name_vi}; "
+                  f"{r.n_units} trường).")
+            en = (f"At {r.level} schools, a trained career-counseling teacher {verb_en} vocational uptake by "
+                  f"{_num(abs(r.estimate_pp), 'en')} pp (95 % CI {_ci(r.ci_low, r.ci_high, 'en')}; {name_en}; "
+                  f"{r.n_units} schools).")
+        else:
+            vi = (f"Ở trường {r.level}, chưa phát hiện được tác động rõ ràng của giáo viên tư vấn lên tỷ lệ học nghề: "
+                  f"ước lượng {_num(r.estimate_pp, 'vi')} điểm % (KTC 95 %: {_ci(r.ci_low, r.ci_high, 'vi')}; {name_vi}).")
+            en = (f"At {r.level} schools no clear effect of a trained counselor on uptake was found: estimate "
+                  f"{_num(r.estimate_pp, 'en')} pp (95 % CI {_ci(r.ci_low, r.ci_high, 'en')}; {name_en}).")
+        out.append(Finding("effect", r.level, vi, en, float(r.estimate_pp), "pp", "effect_overall"))
+    return out
+
+
+def _equity_findings(folder: Path) -> list[Finding]:
+    df = read_table(folder, "equity_gaps")
+    df = df[df["adjusted"].astype("boolean").fillna(False)]
+    wanted = [("ethnicity", "khmer"), ("sex", "F"), ("poverty", "poor")]
+    out: list[Finding] = []
+    for dim, group in wanted:
+        rows = df[(df["dimension"] == dim) & (df["group"] == group)].sort_values("level")
+        for r in rows.itertuples(index=False):
+            g_vi, g_en = value_label(dim, group, "vi"), value_label(dim, group, "en")
+            ref_vi, ref_en = value_label(dim, r.reference, "vi"), value_label(dim, r.reference, "en")
+            clear = r.ci_low > 0 or r.ci_high < 0
+            dir_vi = "cao hơn" if r.gap_pp > 0 else "thấp hơn"
+            dir_en = "higher" if r.gap_pp > 0 else "lower"
+            vi = (f"Sau {r.level}, tỷ lệ học nghề của nhóm {g_vi} {dir_vi} nhóm {ref_vi} {_num(abs(r.gap_pp), 'vi')} điểm % "
+                  f"khi so trong cùng trường và cùng năm (KTC 95 %: {_ci(r.ci_low, r.ci_high, 'vi')})"
+                  f"{'' if clear else '; chênh lệch chưa rõ ràng về thống kê'}.")
+            en = (f"After {r.level}, uptake of {g_en} students was {_num(abs(r.gap_pp), 'en')} pp {dir_en} than of "
+                  f"{ref_en} students within the same school and year (95 % CI {_ci(r.ci_low, r.ci_high, 'en')})"
+                  f"{'' if clear else '; the gap is not statistically clear'}.")
+            out.append(Finding("equity", r.level, vi, en, float(r.gap_pp), "pp", "equity_gaps"))
+    return out
+
+
+def _quality_findings(folder: Path) -> list[Finding]:
+    df = read_table(folder, "data_quality")
+    n_err = int(df.loc[df["severity"] == "error", "count"].fillna(0).sum())
+    warn = df[df["severity"] == "warning"]
+    n_warn = int(warn["count"].fillna(0).sum())
+    vi = (f"Dữ liệu đầu vào đạt mọi quy tắc của chuẩn dữ liệu ({n_err} lỗi); {n_warn} cảnh báo cần xem lại "
+          f"({', '.join(warn['check'].astype(str)) or 'không có'}).")
+    en = (f"The input data pass every rule of the data contract ({n_err} errors); {n_warn} warnings need a look "
+          f"({', '.join(warn['check'].astype(str)) or 'none'}).")
+    return [Finding("data_quality", "", vi, en, float(n_warn), "warnings", "data_quality")]
+
+
+_SECTIONS = (("data_quality", _quality_findings), ("uptake_by_year", _uptake_findings),
+             ("uptake_by_commune", _commune_findings), ("coverage_by_year", _coverage_findings),
+             ("trend", _trend_findings), ("effect_overall", _effect_findings), ("equity_gaps", _equity_findings))
+
+
+def review_findings(folder: str | Path) -> list[Finding]:
+    """Every finding the evidence tables in ``folder`` support, in the order of the review."""
+    folder = Path(folder)
+    out: list[Finding] = []
+    for table_id, make in _SECTIONS:
+        if _has(folder, table_id):
+            out.extend(make(folder))
+    return out
+
+
+def findings_table(findings: list[Finding], *, notebook: str = "", synthetic: bool = False) -> EvidenceTable:
+    """The ``findings`` evidence table: one row per finding, numbered in the review's order."""
+    df = pd.DataFrame([{"order": i + 1, "topic": f.topic, "level": f.level, "sentence_vi": f.sentence_vi,
+                        "sentence_en": f.sentence_en, "value": f.value if f.value is not None else np.nan,
+                        "unit": f.unit, "source": f.source} for i, f in enumerate(findings)],
+                      columns=list(TABLES[FINDINGS_ID].columns))
+    return EvidenceTable(FINDINGS_ID, df, notebook=notebook, synthetic=synthetic, min_cell=1).check()
+
+
+def findings_markdown(findings: list[Finding], lang: str) -> str:
+    """The findings as a numbered Markdown list (for the summary notebook)."""
+    return "\n".join(f"{i + 1}. {f.sentence(lang)}" for i, f in enumerate(findings))
