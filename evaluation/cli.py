@@ -4,6 +4,8 @@ Commands:
   validate  check a cohort data folder against the data contract (exit 1 on any error)
   sample    write the synthetic sample cohort folder (with truth.json)
   run       run a review cycle: notebooks -> evidence bundle
+  batch     run many cycles (districts, provinces, years), locally or on a Dask cluster
+  compare   stack the evidence of many bundles into cross-district tables and a ranked figure
 """
 from __future__ import annotations
 
@@ -53,6 +55,33 @@ def cmd_run(args: argparse.Namespace) -> int:
     return run_review(params, params_file=args.params, jobs=args.jobs)
 
 
+def cmd_batch(args: argparse.Namespace) -> int:
+    from .batch import cycles_from_params, format_summary, load_grid, run_batch
+
+    specs = cycles_from_params(args.params)
+    if args.grid:
+        specs += load_grid(args.grid)
+    if not specs:
+        print("error: no cycles: give parameters files and/or --grid GRID.yaml", file=sys.stderr)
+        return 2
+    results = run_batch(specs, out=args.out, workers=args.workers, scheduler=args.scheduler,
+                        skip_done=args.skip_done, retries=args.retries, notebooks=args.notebooks)
+    print(format_summary(results))
+    return 0 if all(r.status != "failed" for r in results) else 1
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from .compare import CompareError, compare_bundles
+
+    try:
+        written = compare_bundles(args.bundles, out=args.out, lang=args.lang)
+    except CompareError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"cross-district tables and figures of {len(args.bundles)} bundle(s) written to {written}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m evaluation",
                                      description="Vocational streaming and career counseling review toolkit")
@@ -76,6 +105,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lang", choices=["vi", "en"], default=None, help="language of the report")
     p.add_argument("--jobs", type=int, default=None, help="notebooks run at once (default: CPU count)")
     p.set_defaults(func=cmd_run)
+
+    from .paths import OUTPUT_DIR
+
+    p = sub.add_parser("batch", help="run many review cycles (one bundle each), locally or on a Dask cluster")
+    p.add_argument("params", nargs="*", metavar="PARAMS", help="parameters files, one cycle each")
+    p.add_argument("--grid", default=None, help="grid file: a template parameters file expanded over cycles")
+    p.add_argument("--workers", type=int, default=None,
+                   help="worker processes of the local Dask cluster (default: CPU count; 1 = no cluster)")
+    p.add_argument("--scheduler", default=None, help="address of an existing Dask scheduler (tcp://host:8786)")
+    p.add_argument("--skip-done", action="store_true",
+                   help="skip cycles whose bundle already matches the inputs' hashes and the parameters")
+    p.add_argument("--retries", type=int, default=2, help="retries of a cycle whose kernel did not start (default 2)")
+    p.add_argument("--notebooks", default=None, help=argparse.SUPPRESS)
+    p.add_argument("--out", default=str(OUTPUT_DIR), help="parent folder of the bundles: OUT/<cycle>/ (default output/)")
+    p.set_defaults(func=cmd_batch)
+
+    p = sub.add_parser("compare", help="cross-district tables and a ranked figure from many bundles")
+    p.add_argument("bundles", nargs="+", metavar="BUNDLE", help="evidence bundle folders (or a folder of bundles)")
+    p.add_argument("--out", required=True, help="folder for the comparison tables and figures")
+    p.add_argument("--lang", choices=["vi", "en"], default="en", help="language of the figure (default en)")
+    p.set_defaults(func=cmd_compare)
     return parser
 
 
