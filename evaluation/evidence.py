@@ -797,6 +797,11 @@ def _find_pretrend(obj: Any) -> Any:
     for o in (obj, getattr(obj, "overall", None)):
         if o is None:
             continue
+        # a test corrected for few units wins over the large-sample one (R did's chi2 pre-test
+        # rejects far too often with ~30 schools: benchmarks/results/monte_carlo.md)
+        t = getattr(o, "pretest_small_sample", None)
+        if t is not None and hasattr(t, "p_value"):
+            return t
         tests = getattr(o, "tests", None) or {}
         for name, t in tests.items():
             if t is not None and ("pre" in str(name).lower() or "pre" in str(getattr(t, "name", "")).lower()):
@@ -903,8 +908,10 @@ def _reason(v: Any, lang: str) -> str:
 
 def effect_overall_table(results: Sequence[tuple[str, str, Any, int, int]], recommended: Mapping[str, Any],
                          reasons: Mapping[str, Any] | None = None, *, term: str | Mapping[str, str] | None = None,
-                         pretrend: Mapping[str, Any] | None = None, notebook: str = "", synthetic: bool = False,
-                         notes_vi: Iterable[str] = (), notes_en: Iterable[str] = ()) -> EvidenceTable:
+                         pretrend: Mapping[str, Any] | None = None,
+                         wild_bootstrap: Mapping[tuple[str, str], Any] | None = None, notebook: str = "",
+                         synthetic: bool = False, notes_vi: Iterable[str] = (),
+                         notes_en: Iterable[str] = ()) -> EvidenceTable:
     """``effect_overall``: one row per (level, estimator), effects in percentage points.
 
     ``results``: ``(level, estimator, results, n_units, n_obs)`` tuples. ``results`` is a
@@ -916,8 +923,12 @@ def effect_overall_table(results: Sequence[tuple[str, str, Any, int, int]], reco
     ``reasons`` maps level to the reason (a string, ``{"vi": .., "en": ..}`` or an object with
     ``reason_vi``/``reason_en``; default: the recommendation's own reason). ``pretrend`` maps
     level to the joint pre-trend ``TestResult`` of the event study; tests carried by the results
-    themselves are reported too. Extra columns: ``n_clusters``, ``comparison_group``,
-    ``method``, ``estimand`` when known.
+    themselves are reported too. ``wild_bootstrap`` maps ``(level, estimator)`` to a
+    wild-cluster-bootstrap result in percentage points (a frame such as
+    ``TwfeResults.wild_bootstrap(pp=True)``, its first row or the row of ``term``), giving the
+    extra columns ``wild_ci_low, wild_ci_high, wild_p_value``: the few-cluster interval beside
+    the analytic one. Extra columns: ``n_clusters``, ``comparison_group``, ``method``,
+    ``estimand`` when known.
     """
     rows, vi, en = [], [], []
     rec = {str(k): _as_estimator_name(v) for k, v in recommended.items()}
@@ -960,6 +971,19 @@ def effect_overall_table(results: Sequence[tuple[str, str, Any, int, int]], reco
         if comp:
             facts_vi.append(f"nhóm đối chứng: {_comparison_label(comp, 'vi')}")
             facts_en.append(f"comparison group: {_comparison_label(comp, 'en')}")
+        boot = (wild_bootstrap or {}).get((str(level), str(estimator)))
+        if boot is not None:
+            b = boot
+            if isinstance(b, pd.DataFrame):
+                b = b[b["term"] == t].iloc[0] if (t is not None and "term" in b.columns and (b["term"] == t).any()) else b.iloc[0]
+            rows[-1].update(wild_ci_low=float(b["ci_low"]), wild_ci_high=float(b["ci_high"]),
+                            wild_p_value=float(b["p_value"]))
+            reps = f", {int(b['reps'])} lần lặp" if "reps" in b else ""
+            reps_en = f", {int(b['reps'])} replications" if "reps" in b else ""
+            facts_vi.append(f"bootstrap hoang dã theo cụm (ít cụm){reps}: KTC 95 % {_num(b['ci_low'], 'vi')} đến "
+                            f"{_num(b['ci_high'], 'vi')}, p = {_p(b['p_value'], 'vi')}")
+            facts_en.append(f"wild cluster bootstrap (few clusters){reps_en}: 95 % CI {_num(b['ci_low'], 'en')} to "
+                            f"{_num(b['ci_high'], 'en')}, p = {_p(b['p_value'], 'en')}")
         own = _find_pretrend(src) or (None if src is res else _find_pretrend(res))
         if own is not None:
             facts_vi.append(f"kiểm định xu hướng trước của phương pháp này: {_test_text(own, 'vi')}")
@@ -974,6 +998,11 @@ def effect_overall_table(results: Sequence[tuple[str, str, Any, int, int]], reco
             df = df.drop(columns=c)
     if df["n_clusters"].isna().all():
         df = df.drop(columns="n_clusters")
+    for c in ("wild_ci_low", "wild_ci_high", "wild_p_value"):
+        if c not in df.columns:
+            df[c] = np.nan
+    if df[["wild_ci_low", "wild_ci_high", "wild_p_value"]].isna().all().all():
+        df = df.drop(columns=["wild_ci_low", "wild_ci_high", "wild_p_value"])
     for level in sorted(df["level"].astype(str).unique()):
         est = rec.get(level)
         if est is None:

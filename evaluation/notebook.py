@@ -290,7 +290,8 @@ def analysis_panel(cohort: Any, params: ReviewParams, targets: Any = None):
     from .panel import school_year_panel
 
     return pd.concat([school_year_panel(cohort, level=level, geography=params.geography,
-                                        unknown_in_denominator=params.unknown_in_denominator, targets=targets)
+                                        unknown_in_denominator=params.unknown_in_denominator, targets=targets,
+                                        khmer_commune_threshold=params.khmer_commune_threshold)
                       for level in params.levels], ignore_index=True)
 
 

@@ -35,6 +35,9 @@ event_time [years]
 counselors_per_100 [trained counselors per 100 graduates]
 share_counseled [fraction]
     ``students_counseled / graduates`` (NaN when the counseling table has no such column).
+khmer_commune [bool]
+    The school's pre-2025 commune has a Khmer share of at least ``khmer_commune_threshold``
+    (the review's parameter of that name): the plan's "communes with many Khmer residents".
 """
 from __future__ import annotations
 
@@ -50,7 +53,7 @@ PANEL_COLUMNS: tuple[str, ...] = (
     "school_id", "level", "year", "commune_code", "commune_name", "commune_code_pre2025",
     "ethnic_boarding", "disadvantaged", "khmer_share", "graduates", "vocational", "voc_target",
     "unknown", "rate", "counselors", "trained_counselors", "coverage_status", "covered",
-    "first_covered", "treated", "event_time", "counselors_per_100", "share_counseled",
+    "first_covered", "treated", "event_time", "counselors_per_100", "share_counseled", "khmer_commune",
 )
 
 #: Cell keys of ``student_cells`` (those present in the data are used, in this order).
@@ -189,7 +192,8 @@ def _flag_counts(agg: pd.DataFrame, keys: list[str], *, level: str, targets: pd.
 # --------------------------------------------------------------------------------------------
 def school_year_panel(cohort: Any, *, level: str, geography: str = "pre2025",
                       unknown_in_denominator: bool = True,
-                      targets: pd.DataFrame | None = None) -> pd.DataFrame:
+                      targets: pd.DataFrame | None = None,
+                      khmer_commune_threshold: float = 0.15) -> pd.DataFrame:
     """One row per school x year with graduates of ``level``: the analysis table of estimators.
 
     Parameters
@@ -211,6 +215,8 @@ def school_year_panel(cohort: Any, *, level: str, geography: str = "pre2025",
     targets
         Targets frame (``evaluation.reference.load_targets``) defining ``voc_target``; default
         all shipped targets.
+    khmer_commune_threshold
+        Khmer share from which a commune counts as a Khmer commune (column ``khmer_commune``).
 
     Returns
     -------
@@ -250,6 +256,7 @@ def school_year_panel(cohort: Any, *, level: str, geography: str = "pre2025",
         panel["commune_name"] = panel["commune_code_pre2025"].map(m["merged_into_name"]).astype(str)
 
     panel = _add_counseling(panel, _table(cohort, "counseling"))
+    panel["khmer_commune"] = panel["khmer_share"].astype("float64") >= float(khmer_commune_threshold)
     panel = panel.loc[:, list(PANEL_COLUMNS)].sort_values(["school_id", "year"], kind="stable").reset_index(drop=True)
     for col in ("school_id", "level", "commune_code", "commune_name", "commune_code_pre2025", "coverage_status"):
         panel[col] = panel[col].astype(str)

@@ -268,3 +268,24 @@ def test_new_ids_can_be_registered():
             ev.register_table(spec)
     finally:
         ev.TABLES.pop("labour_alignment_test")
+
+
+def test_effect_table_carries_the_wild_bootstrap_beside_the_analytic_interval():
+    boot = pd.DataFrame({"term": ["treated"], "estimate_pp": [5.0], "ci_low": [-0.5], "ci_high": [10.5],
+                         "p_value": [0.08], "reps": [999], "weights_type": ["rademacher"]})
+    t = ev.effect_overall_table(fx.effect_results(), {"THCS": "callaway_santanna", "THPT": "callaway_santanna"},
+                                wild_bootstrap={("THCS", "twfe"): boot})
+    row = t.data[(t.data["level"] == "THCS") & (t.data["estimator"] == "twfe")].iloc[0]
+    assert (row["wild_ci_low"], row["wild_ci_high"], row["wild_p_value"]) == (-0.5, 10.5, 0.08)
+    assert t.data.loc[t.data["estimator"] == "callaway_santanna", "wild_ci_low"].isna().all()
+    assert any("wild cluster bootstrap (few clusters), 999 replications: 95 % CI -0.5 to 10.5" in n for n in t.notes_en)
+
+
+def test_a_small_sample_pretest_wins_over_the_large_sample_one():
+    from evaluation.results import TestResult
+
+    class Fit:
+        pretest = TestResult("R did Wald pre-test", 76.6, 1e-9, 15, "pre-period ATT(g,t) are zero")
+        pretest_small_sample = TestResult("Hotelling F pre-test", 2.4, 0.06, (15, 13), "pre-period ATT(g,t) are zero")
+
+    assert ev._find_pretrend(Fit()).name == "Hotelling F pre-test"

@@ -207,3 +207,13 @@ def test_panel_on_sample_matches_graduates(sample):
         assert set(p["coverage_status"]) <= {"covered", "not_covered", "missing"}
     truth = json.loads((sample_cohort.folder / "truth.json").read_text(encoding="utf-8"))
     assert truth  # the sample ships its true parameters
+
+
+def test_khmer_commune_flag_follows_the_threshold(sample_cohort):
+    from evaluation.panel import school_year_panel
+
+    low = school_year_panel(sample_cohort, level="THCS", khmer_commune_threshold=0.0)
+    assert low["khmer_commune"].all()
+    p = school_year_panel(sample_cohort, level="THCS", khmer_commune_threshold=0.15)
+    assert (p["khmer_commune"] == (p["khmer_share"] >= 0.15)).all()
+    assert 0 < p["khmer_commune"].sum() < len(p)
