@@ -71,14 +71,15 @@ def cmd_batch(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from .compare import CompareError, compare_bundles
+    from .compare import CompareError, compare_bundles, find_bundles
 
     try:
+        n = len(find_bundles(args.bundles))
         written = compare_bundles(args.bundles, out=args.out, lang=args.lang)
     except CompareError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    print(f"cross-district tables and figures of {len(args.bundles)} bundle(s) written to {written}")
+    print(f"cross-district tables and figures of {n} bundle(s) written to {written}")
     return 0
 
 

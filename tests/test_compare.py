@@ -1,0 +1,135 @@
+"""Cross-district comparison of evidence bundles: stacking, intervals, ranks, figures, errors.
+
+Bundles are made here with the library's evidence builders from the hand-made frames of
+``tests/evidence_fixtures.py``, each district with a planted effect and uptake.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from numpy.testing import assert_allclose
+from PIL import Image
+
+import evidence_fixtures as fx
+from evaluation import evidence as ev
+from evaluation.cli import main
+from evaluation.compare import (CompareError, compare_bundles, effect_by_district, find_bundles, load_bundle,
+                                stack_tables, uptake_by_district, wilson_interval)
+
+#: cycle -> (district, recommended THCS effect in pp, extra vocational graduates per year)
+DISTRICTS = {"a_2018_2025": ("Huyện A", 6.0, 0), "b_2018_2025": ("Huyện B", 2.0, 40),
+             "c_2018_2025": ("Huyện C", 4.0, -30)}
+
+
+def make_bundle(folder: Path, cycle: str, district: str, effect_pp: float, extra_voc: int) -> Path:
+    up = fx.uptake_by_year_frame()
+    up["vocational"] = up["vocational"] + extra_voc
+    up["rate"] = up["vocational"] / up["graduates"]
+    cs = pd.DataFrame({"estimate_pp": [effect_pp], "std_error": [1.0], "ci_low": [effect_pp - 1.96],
+                       "ci_high": [effect_pp + 1.96], "p_value": [0.01], "comparison_group": ["notyet"]})
+    effects = [("THCS", "twfe", fx.twfe_result(), 20, 160), ("THCS", "callaway_santanna", cs, 20, 160)]
+    tables = [ev.uptake_by_year_table(up, min_cell=5, notebook="02.ipynb"),
+              ev.coverage_by_year_table(fx.coverage_by_year_frame(), notebook="03.ipynb"),
+              ev.effect_overall_table(effects, {"THCS": "callaway_santanna"}, {"THCS": "staggered adoption"},
+                                      notebook="05.ipynb")]
+    for t in tables:
+        ev.write_table(t, folder)
+    ev.build_index(folder)
+    manifest = {"cycle": cycle, "parameters": {"district": district, "province": "Tỉnh T", "year_start": 2023,
+                                               "year_end": 2025, "min_cell": 5, "unknown_in_denominator": True},
+                "code_version": {"git_commit": "abc"}, "finished": "2025-10-01T00:00:00+07:00"}
+    (folder / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def batch_out(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("batch")
+    for cycle, (district, eff, extra) in DISTRICTS.items():
+        make_bundle(out / cycle, cycle, district, eff, extra)
+    (out / "failed-runs" / "x-1").mkdir(parents=True)  # a batch's kept failures are not bundles
+    (out / "batch-logs").mkdir()
+    return out
+
+
+def test_wilson_interval_matches_statsmodels():
+    from statsmodels.stats.proportion import proportion_confint
+
+    k, n = np.array([0, 3, 120, 499, 500]), np.array([10, 7, 400, 500, 500])
+    lo, hi = wilson_interval(k, n)
+    ref_lo, ref_hi = proportion_confint(k, n, alpha=0.05, method="wilson")
+    assert_allclose(lo, ref_lo, atol=1e-12)
+    assert_allclose(hi, ref_hi, atol=1e-12)
+    lo0, hi0 = wilson_interval([1, 2], [0, np.nan])
+    assert np.isnan(lo0).all() and np.isnan(hi0).all()
+
+
+def test_folder_of_bundles_is_expanded(batch_out):
+    found = find_bundles([batch_out])
+    assert [p.name for p in found] == sorted(DISTRICTS)
+    assert find_bundles([batch_out / "a_2018_2025", batch_out]) == found, "no bundle twice"
+
+
+def test_tables_by_district_with_intervals_and_ranks(batch_out):
+    bundles = [load_bundle(p) for p in find_bundles([batch_out])]
+    stacked = stack_tables(bundles)
+    assert set(stacked) == {"uptake_by_year", "coverage_by_year", "effect_overall"}
+    assert list(stacked["effect_overall"].columns[:3]) == ["cycle", "district", "province"]
+    assert len(stacked["effect_overall"]) == 3 * 2
+
+    eff = effect_by_district(stacked).set_index("cycle")
+    assert (eff["estimator"] == "callaway_santanna").all() and len(eff) == 3
+    for cycle, (district, effect, _) in DISTRICTS.items():
+        assert eff.loc[cycle, "district"] == district
+        assert_allclose(eff.loc[cycle, ["estimate_pp", "ci_low", "ci_high"]].astype(float),
+                        [effect, effect - 1.96, effect + 1.96], atol=1e-9)
+    assert eff["rank"].to_dict() == {"a_2018_2025": 1, "c_2018_2025": 2, "b_2018_2025": 3}
+    assert eff["excludes_zero"].all()
+
+    up = uptake_by_district(stacked)
+    assert len(up) == 3 * 6
+    row = up[(up["cycle"] == "b_2018_2025") & (up["level"] == "THCS") & (up["year"] == 2023)].iloc[0]
+    assert (row["graduates"], row["vocational"]) == (400, 160)
+    assert_allclose(row["rate"], 0.4)
+    lo, hi = wilson_interval([160], [400])
+    assert_allclose([row["rate_ci_low"], row["rate_ci_high"]], [lo[0], hi[0]])
+    assert (up["rate_ci_low"] <= up["rate"]).all() and (up["rate"] <= up["rate_ci_high"]).all()
+
+
+def test_compare_writes_tables_and_ranked_figures(batch_out, tmp_path):
+    out = compare_bundles([batch_out], out=tmp_path / "cmp", lang="vi")
+    files = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+    assert files == ["bundles.csv", "coverage_by_district.csv", "effect_by_district.csv", "figures/effect_ranked.png",
+                     "figures/uptake_ranked.png", "stacked/coverage_by_year.csv", "stacked/effect_overall.csv",
+                     "stacked/uptake_by_year.csv", "uptake_by_district.csv"]
+    eff = pd.read_csv(out / "effect_by_district.csv", dtype=str, keep_default_na=False)
+    assert list(eff["district"]) == ["Huyện A", "Huyện C", "Huyện B"], "ranked, largest effect first"
+    assert set(eff["excludes_zero"]) == {"true"}, "booleans written as in the bundles"
+    bundles = pd.read_csv(out / "bundles.csv")
+    assert list(bundles["cycle"]) == sorted(DISTRICTS) and (bundles["tables"] == 3).all()
+    cov = pd.read_csv(out / "coverage_by_district.csv")
+    assert len(cov) == 3 * len(fx.coverage_by_year_frame())
+    img = Image.open(out / "figures" / "effect_ranked.png")
+    assert "Tác động" in img.info["Title"] and img.size[0] > 500
+
+
+def test_errors_name_the_folder(batch_out, tmp_path):
+    with pytest.raises(CompareError, match="not an evidence bundle"):
+        find_bundles([tmp_path])
+    with pytest.raises(CompareError, match="no such folder"):
+        find_bundles([tmp_path / "nope"])
+    twin = make_bundle(tmp_path / "twin", "a_2018_2025", "Huyện A", 1.0, 0)
+    with pytest.raises(CompareError, match="cycle 'a_2018_2025' appears twice"):
+        stack_tables([load_bundle(batch_out / "a_2018_2025"), load_bundle(twin)])
+
+
+def test_cli_compare(batch_out, tmp_path, capsys):
+    assert main(["compare", str(batch_out), "--out", str(tmp_path / "c")]) == 0
+    assert "of 3 bundle(s)" in capsys.readouterr().out
+    assert (tmp_path / "c" / "effect_by_district.csv").is_file()
+    assert main(["compare", str(tmp_path / "empty_missing"), "--out", str(tmp_path / "d")]) == 1
+    assert "no such folder" in capsys.readouterr().err
