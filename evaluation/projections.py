@@ -8,8 +8,8 @@ Projection model (``fit_projection``)
     ``pool_from`` pools the event times from that value on):
     ``rate_it = a_i + b (t - t0) + d dip_t + tau_e(it) + u_it``. Fitted by the within
     transformation (weighted demeaning by school); cluster-robust covariance by school with the
-    small-sample factor G/(G-1) (N-1)/(N-K), K the slopes only (fixed effects nested in the
-    clusters are not counted, as in fixest). Intervals use t with G - 1 degrees of freedom.
+    small-sample factor G/(G-1) (N-1)/(N-K-1), K the slopes (the school fixed effects, nested in
+    the clusters, count as one constant, as in fixest and pyfixest). Intervals use t with G - 1 degrees of freedom.
     The never-covered and not-yet-covered school-years identify the trend; the effect by event
     time is the one the counseling plan builds on.
 Projection (``ProjectionModel.project``) [fraction]
@@ -236,7 +236,7 @@ def fit_projection(panel: pd.DataFrame, *, successes: str = "vocational", trials
     scores = np.vstack([np.bincount(groups, weights=n * resid * Xt[:, j], minlength=G) for j in range(X.shape[1])]).T
     Ainv = np.linalg.inv(A)
     N, K = len(d), X.shape[1]
-    V = Ainv @ (scores.T @ scores) @ Ainv * (G / (G - 1)) * ((N - 1) / (N - K))
+    V = Ainv @ (scores.T @ scores) @ Ainv * (G / (G - 1)) * ((N - 1) / (N - K - 1))
     # schools of the last year: the population the projection is about
     last = int(t.max())
     in_last = np.zeros(G, dtype=bool)
