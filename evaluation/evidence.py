@@ -43,6 +43,7 @@ __all__ = [
     "coverage_by_year_table", "trend_table", "effect_overall_table", "event_study_table",
     "equity_gaps_table", "data_quality_table", "write_table", "build_index", "read_index",
     "read_table", "apply_suppression", "SYNTHETIC_MARKER", "mark_synthetic", "value_label",
+    "PLAN_TABLE_IDS", "labour_alignment_table", "vocational_network_table", "projections_table",
 ]
 
 FLOAT_FORMAT = "%.10g"
@@ -127,6 +128,9 @@ class TableSpec:
     notes_vi: tuple[str, ...] = ()
     notes_en: tuple[str, ...] = ()
     extra_check: Callable[[pd.DataFrame, str], None] | None = None
+    #: (column, format) pairs where this table's column differs from reference_data/columns.csv
+    #: (e.g. ``ci_low`` of a projected rate is a rate, not percentage points).
+    formats: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
         missing = [k for k in self.keys if k not in self.columns]
@@ -293,7 +297,11 @@ CONTRACT_TABLE_IDS: tuple[str, ...] = tuple(TABLES)
 _SUPPRESSION_KEEP = {"graduates", "target", "suppressed", "schools", "disadvantaged"}
 
 
-def _fmt_of(col: str, s: pd.Series) -> str:
+def _fmt_of(col: str, s: pd.Series, tid: str | None = None) -> str:
+    if tid is not None and tid in TABLES:
+        own = dict(TABLES[tid].formats).get(col)
+        if own:
+            return own
     return column_info(col, s)["format"]
 
 
@@ -383,7 +391,7 @@ class EvidenceTable:
             raise EvidenceError(f"evidence table {tid}: {_row_label(df, i, spec.keys)} appears more than once; "
                                 f"one row per {', '.join(spec.keys)}")
         for c in df.columns:
-            fmt = _fmt_of(c, df[c])
+            fmt = _fmt_of(c, df[c], tid)
             if fmt in ("rate", "pp", "p", "count", "int", "year", "number"):
                 vals = pd.to_numeric(df[c], errors="coerce")
                 bad_type = vals.isna() & df[c].notna()
@@ -421,7 +429,7 @@ class EvidenceTable:
                                 f"{grads[i]:g}: a cell below min_cell = {self.min_cell} must be suppressed "
                                 "(rate and revealing counts empty, suppressed = true)")
         revealing = [c for c in df.columns if c not in keys and c not in _SUPPRESSION_KEEP
-                     and _fmt_of(c, df[c]) in ("rate", "count", "int", "number", "bool", "pp", "p")]
+                     and _fmt_of(c, df[c], tid) in ("rate", "count", "int", "number", "bool", "pp", "p")]
         for c in revealing:
             filled = df[c].notna().to_numpy(dtype=bool) & supp
             if filled.any():
@@ -450,7 +458,8 @@ class EvidenceTable:
         cols = []
         for c in self.columns:
             info = column_info(c, self.data[c])
-            cols.append({"name": c, "label_vi": info["label_vi"], "label_en": info["label_en"], "format": info["format"]})
+            cols.append({"name": c, "label_vi": info["label_vi"], "label_en": info["label_en"],
+                         "format": _fmt_of(c, self.data[c], self.id)})
         n_supp = int(self.data["suppressed"].astype("boolean").fillna(False).sum()) if "suppressed" in self.data else 0
         return {"id": self.id, "title_vi": self.title_vi, "title_en": self.title_en, "notebook": self.notebook,
                 "notes": {"vi": list(self.notes_vi), "en": list(self.notes_en)}, "columns": cols,
@@ -479,7 +488,7 @@ def _fmt_float(v: float) -> str:
 
 
 def _canonical_column(col: str, s: pd.Series, tid: str) -> pd.Series:
-    fmt = _fmt_of(col, s)
+    fmt = _fmt_of(col, s, tid)
     if fmt == "bool" or pd.api.types.is_bool_dtype(s):
         b = s.astype("boolean")
         return pd.Series(["" if pd.isna(v) else ("true" if v else "false") for v in b], index=s.index, dtype=object)
@@ -1328,3 +1337,133 @@ def read_table(stage_dir: str | Path, entry: Mapping[str, Any] | str) -> pd.Data
         elif fmt in ("rate", "pp", "p", "number"):
             df[c] = pd.to_numeric(df[c]).astype("float64")
     return df
+
+
+# ---------------------------------------------------------------------------------------
+# Labour demand, the vocational network and the next period (issue 7): extra tables, written
+# when the optional tables are present; not part of CONTRACT_TABLE_IDS.
+# ---------------------------------------------------------------------------------------
+def _register_plan_tables() -> None:
+    specs = [
+        TableSpec(
+            "labour_alignment", ("survey_year", "trade", "qualification"),
+            ("survey_year", "trade", "qualification", "demand", "places", "graduates", "ratio", "gap"),
+            "Nhu cầu lao động của doanh nghiệp so với chỗ đào tạo nghề theo ngành và trình độ",
+            "Enterprises' labour demand against vocational training places by trade and qualification",
+            "Cung cầu lao động", "Labour demand vs supply",
+            ("Nhu cầu: số lao động các doanh nghiệp được khảo sát cần tuyển (chỉ doanh nghiệp trả lời, nên là cận dưới).",
+             "Số chỗ và số tốt nghiệp: của các cơ sở GDNN cùng ngành, ở trình độ nghề bằng trình độ yêu cầu, trong năm khảo sát; "
+             "trình độ 'không yêu cầu' và 'đại học' không có trình độ nghề tương ứng nên để trống.",
+             "Tỷ số = số chỗ / nhu cầu; chênh lệch = nhu cầu - số chỗ (dương: thiếu chỗ đào tạo, âm: thừa so với nhu cầu khảo sát)."),
+            ("Demand: workers the surveyed enterprises need (respondents only, so a lower bound).",
+             "Places and graduates: of the vocational institutions in the same trade at the vocational level equal to "
+             "the qualification, in the survey year; 'no qualification' and 'university' have no vocational level and "
+             "are left empty.",
+             "Ratio = places / demand; gap = demand - places (positive: too few places, negative: places beyond the "
+             "surveyed demand)."),
+            formats=(("ratio", "number"), ("gap", "number"))),
+        TableSpec(
+            "vocational_network", ("year", "institution_id", "trade", "level"),
+            ("year", "institution_id", "trade", "level", "places", "enrolled", "fill_rate", "completion_rate",
+             "employment_rate"),
+            "Mạng lưới cơ sở GDNN: chỉ tiêu, tuyển sinh, hoàn thành và việc làm theo ngành, trình độ",
+            "The vocational network: places, enrolment, completion and employment by trade and level",
+            "Mạng lưới GDNN", "Vocational network",
+            (_RATE_NOTE_VI,
+             "Tỷ lệ tuyển đủ = tuyển mới / chỉ tiêu; tỷ lệ hoàn thành = tốt nghiệp / tuyển mới cùng năm (xấp xỉ khi quy mô ổn định); "
+             "tỷ lệ có việc làm = có việc làm trong 12 tháng / tốt nghiệp."),
+            (_RATE_NOTE_EN,
+             "Fill rate = enrolled / places; completion rate = graduated / enrolled in the same year (an approximation "
+             "when intake is stable); employment rate = employed within 12 months / graduated.")),
+        TableSpec(
+            "projections", ("level", "indicator", "year"),
+            ("level", "indicator", "year", "estimate", "ci_low", "ci_high", "target"),
+            "Dự báo tỷ lệ học nghề, học tiếp và tỷ lệ trường có GV tư vấn đến năm 2030, so với chỉ tiêu",
+            "Projected uptake, transition and counselor coverage to 2030, against the targets",
+            "Dự báo 2030", "Projections to 2030",
+            (_RATE_NOTE_VI,
+             "Dự báo nếu xu hướng và tác động của giai đoạn tiếp tục: mô hình xác suất tuyến tính có trọng số số học sinh, "
+             "hiệu ứng cố định trường, xu hướng năm, năm dịch COVID và tác động theo số năm kể từ khi trường có GV tư vấn; "
+             "KTC 95 % theo cụm trường.",
+             "Hậu tố '_full_coverage': mọi trường chưa có GV tư vấn được bố trí từ năm kế hoạch; không hậu tố: giữ nguyên hiện trạng. "
+             "'counselor_coverage' là số đếm (không có sai số); '_pace' giả định các trường chưa có GV tư vấn có GV với tốc độ "
+             "trung bình của giai đoạn."),
+            (_RATE_NOTE_EN,
+             "Projection if the trend and effects of the period continued: graduate-weighted linear probability model "
+             "with school fixed effects, a year trend, the COVID years and the effect by years since the school's first "
+             "trained counselor; 95 % CIs clustered by school.",
+             "Suffix '_full_coverage': every school without a trained counselor gets one from the plan year; no suffix: "
+             "status quo. 'counselor_coverage' is counted (no sampling error); '_pace' assumes uncovered schools adopt "
+             "at the period's average pace."),
+            formats=(("estimate", "rate"), ("ci_low", "rate"), ("ci_high", "rate"), ("std_error", "number"))),
+    ]
+    for spec in specs:
+        register_table(spec, replace=True)
+
+
+_register_plan_tables()
+#: The extra tables of the labour, network and next-period sections (skipped without their inputs).
+PLAN_TABLE_IDS: tuple[str, ...] = ("labour_alignment", "vocational_network", "projections")
+
+
+def labour_alignment_table(frame: pd.DataFrame, *, notebook: str = "", synthetic: bool = False,
+                           findings: Mapping[str, Iterable[str]] | None = None,
+                           notes_vi: Iterable[str] = (), notes_en: Iterable[str] = ()) -> EvidenceTable:
+    """``labour_alignment``: one row per survey year, trade and qualification
+    (``labour.labour_alignment``); ``findings`` (``labour.labour_findings``) go into the notes.
+    Counts are of workers and training places of institutions, not of the cohort's students."""
+    tid = "labour_alignment"
+    _require(frame, TABLES[tid].columns, tid)
+    yrs = sorted(int(y) for y in frame["survey_year"].unique())
+    vi = [f"Các năm khảo sát: {', '.join(map(str, yrs))}; {frame['trade'].nunique()} ngành nghề."]
+    en = [f"Survey years: {', '.join(map(str, yrs))}; {frame['trade'].nunique()} trades."]
+    vi += list((findings or {}).get("vi", ()))
+    en += list((findings or {}).get("en", ()))
+    return _make(tid, frame, notebook=notebook, min_cell=1, synthetic=synthetic, extra_vi=vi, extra_en=en,
+                 notes_vi=notes_vi, notes_en=notes_en)
+
+
+def vocational_network_table(frame: pd.DataFrame, *, min_cell: int = 5, notebook: str = "", synthetic: bool = False,
+                             findings: Mapping[str, Iterable[str]] | None = None,
+                             notes_vi: Iterable[str] = (), notes_en: Iterable[str] = ()) -> EvidenceTable:
+    """``vocational_network``: one row per year, institution, trade and level
+    (``labour.vocational_network``). Completion and employment are outcomes of people: where
+    fewer than ``min_cell`` enrolled (completion) or graduated (employment), the rate and the
+    counts behind it are left empty and ``suppressed`` is true. ``findings``
+    (``labour.network_findings``, with the access of communes) go into the notes."""
+    tid = "vocational_network"
+    _require(frame, TABLES[tid].columns, tid)
+    df = frame.copy()
+    enr = pd.to_numeric(df["enrolled"], errors="coerce")
+    grad = pd.to_numeric(df["graduated"], errors="coerce") if "graduated" in df.columns else enr
+    small = ((enr > 0) & (enr < min_cell)) | ((grad > 0) & (grad < min_cell))
+    for c in ("completion_rate", "employment_rate", "graduated", "employed_12m"):
+        if c in df.columns:
+            df[c] = pd.to_numeric(df[c], errors="coerce").astype("Float64")
+            df.loc[small.to_numpy(), c] = pd.NA
+    df["suppressed"] = small.to_numpy(dtype=bool)
+    vi = [f"Ngưỡng tối thiểu min_cell = {min_cell} người; số dòng bị ẩn tỷ lệ hoàn thành/việc làm: {int(small.sum())} trên {len(df)}."]
+    en = [f"Minimum cell min_cell = {min_cell} people; rows with completion/employment suppressed: {int(small.sum())} of {len(df)}."]
+    vi += list((findings or {}).get("vi", ()))
+    en += list((findings or {}).get("en", ()))
+    return _make(tid, df, notebook=notebook, min_cell=min_cell, synthetic=synthetic, extra_vi=vi, extra_en=en,
+                 notes_vi=notes_vi, notes_en=notes_en)
+
+
+def projections_table(frame: pd.DataFrame, *, notebook: str = "", synthetic: bool = False,
+                      findings: Mapping[str, Iterable[str]] | None = None,
+                      notes_vi: Iterable[str] = (), notes_en: Iterable[str] = ()) -> EvidenceTable:
+    """``projections``: one row per level, indicator and year (``projections.projections``);
+    estimate, ci_low, ci_high and target are fractions 0..1. ``findings``
+    (``projections.projection_findings``) go into the notes."""
+    tid = "projections"
+    _require(frame, TABLES[tid].columns, tid)
+    vi, en = [], []
+    if "target_source" in frame.columns:
+        for src in sorted({str(s) for s in frame["target_source"].dropna() if str(s)}):
+            vi.append(f"Chỉ tiêu theo: {src}.")
+            en.append(f"Targets per: {src}.")
+    vi += list((findings or {}).get("vi", ()))
+    en += list((findings or {}).get("en", ()))
+    return _make(tid, frame, notebook=notebook, min_cell=1, synthetic=synthetic, extra_vi=vi, extra_en=en,
+                 notes_vi=notes_vi, notes_en=notes_en)
