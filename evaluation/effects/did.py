@@ -35,6 +35,7 @@ R packages ``did`` (>= 2.3) and ``DRDID``.
 """
 from __future__ import annotations
 
+import dataclasses
 import html
 import math
 import warnings
@@ -62,6 +63,8 @@ _CONTROL_LABEL = {"notyet": "never treated and not yet treated units",
 _METHOD_LABEL = {"dr": "doubly robust (Sant'Anna & Zhao 2020, DRDID::drdid_panel)",
                  "ipw": "inverse probability weighting (DRDID::std_ipw_did_panel)",
                  "reg": "outcome regression (DRDID::reg_did_panel)"}
+#: What :attr:`StaggeredDiDResults.pretest_small_sample` tests (chosen by the Monte Carlo, see its docstring).
+_PRETEST_SMALL_SAMPLE_OVER = "event_time"
 _KINDS = {"simple": None, "dynamic": "event_time", "group": "group", "calendar": "time"}
 _KIND_ESTIMAND = {
     "simple": "ATT: post-treatment ATT(g,t) averaged with group-size weights",
@@ -70,6 +73,13 @@ _KIND_ESTIMAND = {
     "calendar": "ATT by calendar period; overall = mean over periods",
 }
 _ESTIMATOR = "Callaway & Sant'Anna (2021) staggered DiD"
+#: Inference modes of :func:`staggered_did` (``"normal"`` is R did's).
+_INFERENCE = {
+    "normal": "influence function (analytic, R did), normal critical values",
+    "t": "influence function (analytic), t(G-1) critical values",
+    "t_hc1": "influence function x sqrt(G/(G-1)) (HC1-type), t(G-1) critical values",
+    "jackknife": "delete-one-cluster jackknife, t(G-1) critical values",
+}
 
 
 class DiDInputError(ValueError):
@@ -502,6 +512,63 @@ def _pretest(frame: pd.DataFrame, inf: np.ndarray, anticipation: float) -> TestR
                       null="every pre-treatment ATT(g,t) (t < g - anticipation) is zero", distribution="chi2")
 
 
+def _cluster_labels(long: pd.DataFrame, unit_col: str, unit_ids: np.ndarray, cluster: str) -> np.ndarray:
+    """One cluster label per unit (in the order of ``unit_ids``); the column must be constant within unit."""
+    if not isinstance(cluster, str):
+        raise DiDInputError(f"cluster must be a column name (str), not {cluster!r}")
+    if cluster not in long.columns:
+        raise DiDInputError(f"cluster column {cluster!r} not found in data")
+    if cluster == unit_col:
+        return np.asarray(unit_ids)
+    d = long[[unit_col, cluster]]
+    if d[cluster].isna().any():
+        i = _first(d[cluster].isna())
+        raise DiDInputError(f"cluster column {cluster!r} is missing in row {int(d.index[i])} "
+                            f"(unit {unit_col}={_v(d[unit_col].iloc[i])})")
+    nun = d.groupby(unit_col, sort=False)[cluster].nunique()
+    if (nun > 1).any():
+        u = nun.index[nun > 1][0]
+        vals = sorted(map(str, pd.unique(d.loc[d[unit_col] == u, cluster])))
+        raise DiDInputError(f"cluster column {cluster!r} must be constant within each unit, but unit "
+                            f"{unit_col}={_v(u)} has values {vals}")
+    first = d.drop_duplicates(unit_col).set_index(unit_col)[cluster]
+    return first.reindex(unit_ids).to_numpy()
+
+
+def _jackknife_fits(p: _Panel, frame: pd.DataFrame, codes: np.ndarray, *, control, est_method, base_period,
+                    anticipation) -> list:
+    """ATT(g,t) with each cluster left out: per cluster (att aligned to ``frame``'s cells, IF, G, w), or None
+    when nothing is estimable without it. Cells of a group whose only units are left out are NaN."""
+    pos = {(float(g), float(t)): k for k, (g, t) in enumerate(zip(frame["group"], frame["time"]))}
+    out = []
+    for c in range(int(codes.max()) + 1):
+        keep = codes != c
+        Gs = p.G[keep]
+        glist = p.glist[np.isin(p.glist, Gs)]
+        if len(glist) == 0:
+            out.append(None)
+            continue
+        sub = dataclasses.replace(p, unit_ids=p.unit_ids[keep], Y=p.Y[keep], G=Gs, w=p.w[keep],
+                                  X=None if p.X is None else p.X[keep], glist=glist, long=p.long.iloc[:0],
+                                  dropped={}, notes=[])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                f, inf, _ = _att_gt(sub, control=control, est_method=est_method, base_period=base_period,
+                                    anticipation=anticipation)
+            except (ValueError, np.linalg.LinAlgError):
+                out.append(None)
+                continue
+        att = np.full(len(frame), np.nan)
+        inf_full = np.full((int(keep.sum()), len(frame)), np.nan)
+        for k, (g, t) in enumerate(zip(f["group"], f["time"])):
+            j = pos[(float(g), float(t))]
+            att[j] = f["estimate"].iat[k]
+            inf_full[:, j] = inf[:, k]
+        out.append((att, inf_full, Gs, p.w[keep]))
+    return out
+
+
 # --------------------------------------------------------------------------------------
 # Multiplier bootstrap
 # --------------------------------------------------------------------------------------
@@ -554,6 +621,102 @@ def _multiplier_bootstrap(inf: np.ndarray, *, reps: int, seed, clusters: np.ndar
     return se, crit, m
 
 
+def _aggregate_arrays(kind, att_all, grp_all, tt_all, inf_all, G, w, times, min_e, max_e, balance_e):
+    """``did::aggte`` on arrays: (keys, component estimates, component IFs, overall, overall IF, notes)."""
+    ok = np.isfinite(att_all) & np.all(np.isfinite(inf_all), axis=0)
+    notes = []
+    if not ok.all():
+        notes.append(f"{int((~ok).sum())} ATT(g,t) not estimable and left out of the aggregation (na.rm as in R).")
+    att = att_all[ok]
+    grp = grp_all[ok]
+    tt = tt_all[ok]
+    inf = inf_all[:, ok]
+    n = inf.shape[0]
+    e = tt - grp
+    glist = np.unique(grp)
+    pgg = np.array([np.mean(w * (G == g)) for g in glist])
+    pg = pgg[np.searchsorted(glist, grp)]
+
+    def wif_dot(keep: np.ndarray, a: np.ndarray, pgk: np.ndarray, gk: np.ndarray) -> np.ndarray:
+        """Influence of the estimated weights, ``wif %*% att`` of did::aggte."""
+        S = pgk.sum()
+        A = w[:, None] * (G[:, None] == gk[None, :]) - pgk[None, :]
+        return A @ a / S - A.sum(axis=1) * (pgk @ a) / S**2
+
+    def combine(idx: np.ndarray, with_wif: bool):
+        wts = pg[idx] / pg[idx].sum()
+        est = float(wts @ att[idx])
+        f = inf[:, idx] @ wts
+        if with_wif:
+            f = f + wif_dot(idx, att[idx], pg[idx], grp[idx])
+        return est, f
+
+    if kind == "simple":
+        keep = np.flatnonzero((grp <= tt) & (e >= min_e) & (e <= max_e))
+        if len(keep) == 0:
+            raise ValueError("no post-treatment ATT(g,t) within the requested event-time window")
+        est, f = combine(keep, True)
+        return np.array([np.nan]), np.array([est]), f[:, None], est, f, notes
+    if kind == "group":
+        in_window = (grp <= tt) & (e >= min_e) & (e <= max_e)
+        ests, fs, gk = [], [], []
+        for g in glist:
+            idx = np.flatnonzero((grp == g) & in_window)
+            if len(idx) == 0:
+                notes.append(f"group {g:g} has no post-treatment ATT(g,t) in the window and is left out.")
+                continue
+            est, f = combine(idx, False)
+            ests.append(est), fs.append(f), gk.append(g)
+        if not ests:
+            raise ValueError("no post-treatment ATT(g,t) within the requested event-time window")
+        ests, F, gk = np.array(ests), np.column_stack(fs), np.array(gk)
+        pk = pgg[np.searchsorted(glist, gk)]
+        wts = pk / pk.sum()
+        est_o = float(wts @ ests)
+        f_o = F @ wts + wif_dot(None, ests, pk, gk)
+        return gk, ests, F, est_o, f_o, notes
+    if kind == "dynamic":
+        include = np.ones(len(att), dtype=bool)
+        eseq = np.unique(e)
+        if balance_e is not None:
+            tmax = times.max()
+            t1 = min(times.min(), glist.min())
+            required = eseq[(eseq >= 0) & (eseq <= balance_e)]
+            complete = [g for g in glist if tmax - g >= balance_e
+                        and np.isin(required, e[grp == g]).all()]
+            include = np.isin(grp, complete)
+            if not include.any():
+                raise ValueError(f"no group is observed for balance_e={balance_e} periods after treatment")
+            eseq = np.unique(e[include])
+            eseq = eseq[(eseq <= balance_e) & (eseq >= balance_e - tmax + t1)]
+            notes.append(f"balanced in event time: groups {', '.join(f'{g:g}' for g in complete)} "
+                         f"(observed for at least {balance_e} periods after treatment).")
+        eseq = eseq[(eseq >= min_e) & (eseq <= max_e)]
+        if len(eseq) == 0:
+            raise ValueError("no event time within the requested window")
+        ests, fs = [], []
+        for ev in eseq:
+            est, f = combine(np.flatnonzero((e == ev) & include), True)
+            ests.append(est), fs.append(f)
+        ests, F = np.array(ests), np.column_stack(fs)
+        pos = eseq >= 0
+        if pos.any():
+            est_o = float(ests[pos].mean())
+            f_o = F[:, pos].mean(axis=1)
+        else:
+            est_o, f_o = np.nan, np.full(n, np.nan)
+            notes.append("no event time >= 0 in the window: no overall ATT.")
+        return eseq, ests, F, est_o, f_o, notes
+    # calendar
+    tlist = np.unique(tt[(tt >= grp.min()) & (grp <= tt)])
+    ests, fs = [], []
+    for t1 in tlist:
+        est, f = combine(np.flatnonzero((tt == t1) & (grp <= tt)), True)
+        ests.append(est), fs.append(f)
+    ests, F = np.array(ests), np.column_stack(fs)
+    return tlist, ests, F, float(ests.mean()), F.mean(axis=1), notes
+
+
 # --------------------------------------------------------------------------------------
 # Results objects
 # --------------------------------------------------------------------------------------
@@ -593,9 +756,12 @@ class AggregateResults:
     critical_value: float = float("nan")
     bootstrap: Mapping[str, Any] | None = None
     notes: tuple[str, ...] = ()
+    vcov: np.ndarray | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "influence_function", _frozen(self.influence_function))
+        if self.vcov is not None:
+            object.__setattr__(self, "vcov", _frozen(self.vcov))
         object.__setattr__(self, "components", self.components.copy())
         if self.bootstrap is not None:
             object.__setattr__(self, "bootstrap", MappingProxyType(dict(self.bootstrap)))
@@ -678,12 +844,151 @@ class StaggeredDiDResults:
     _long: pd.DataFrame = field(repr=False)
     _unit_col: str = field(repr=False)
     _unit_ids: np.ndarray = field(repr=False)
+    inference: str = "normal"
+    _cluster_col: str | None = field(default=None, repr=False)
+    _cluster_codes: np.ndarray | None = field(default=None, repr=False)
+    _loo: tuple = field(default=(), repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "influence_function", _frozen(self.influence_function))
         object.__setattr__(self, "info", MappingProxyType(dict(self.info)))
         object.__setattr__(self, "notes", tuple(self.notes))
+        if self._cluster_codes is not None:
+            object.__setattr__(self, "_cluster_codes", np.array(self._cluster_codes, dtype=np.int64, copy=True))
+            self._cluster_codes.flags.writeable = False
+        object.__setattr__(self, "_loo", tuple(self._loo))
+        object.__setattr__(self, "_pretest_ss", self.hotelling_pretest(over=_PRETEST_SMALL_SAMPLE_OVER))
         object.__setattr__(self, "_simple", self.aggregate("simple"))
+
+    # -- small-sample inference -------------------------------------------------------------
+    @property
+    def n_clusters(self) -> int:
+        """G: the number of independent units of inference (clusters if a cluster column was given, else units)."""
+        return int(self.influence_function.shape[0] if self._cluster_codes is None else self._cluster_codes.max() + 1)
+
+    @property
+    def df(self) -> float | None:
+        """Degrees of freedom of the reference t distribution (G - 1), ``None`` for R's normal inference."""
+        return None if self.inference == "normal" else float(self.n_clusters - 1)
+
+    def _crit(self) -> float:
+        q = 1 - self.alpha / 2
+        return float(stats.norm.ppf(q) if self.df is None else stats.t.ppf(q, self.df))
+
+    def _cluster_sums(self, inf: np.ndarray) -> np.ndarray:
+        if self._cluster_codes is None:
+            return inf
+        S = np.zeros((self.n_clusters, inf.shape[1]))
+        np.add.at(S, self._cluster_codes, inf)
+        return S
+
+    def _vcov(self, est: np.ndarray, inf: np.ndarray, loo: np.ndarray | None) -> np.ndarray:
+        """Covariance of ``est`` under the fit's inference: IF-based (summed within clusters, times G/(G-1)
+        for ``t_hc1``) or, for ``jackknife``, ``(G-1)/G * sum_c (est_(-c) - mean)(est_(-c) - mean)'`` over the
+        leave-one-cluster-out estimates ``loo`` (G x k; a NaN in a column makes that column's variance NaN)."""
+        n = inf.shape[0]
+        if self.inference == "jackknife":
+            G = loo.shape[0]
+            d = loo - loo.mean(axis=0)
+            return (G - 1) / G * (d.T @ d)
+        S = self._cluster_sums(inf)
+        V = S.T @ S / n**2
+        if self.inference == "t_hc1":
+            G = self.n_clusters
+            V = V * G / (G - 1)
+        return V
+
+    def _ss_se(self, est, inf, loo) -> np.ndarray:
+        V = self._vcov(np.asarray(est, dtype=float), inf, loo)
+        se = np.sqrt(np.clip(np.diag(V), 0, None))
+        return np.where(se > _SE_TOL, se, np.nan)
+
+    def _loo_cells(self) -> np.ndarray:
+        """G x n_cells: ATT(g,t) with each cluster left out (jackknife)."""
+        return np.vstack([f[0] if f is not None else np.full(len(self._cells), np.nan) for f in self._loo])
+
+    def _loo_aggregate(self, kind, keys, min_e, max_e, balance_e) -> tuple[np.ndarray, np.ndarray]:
+        """Leave-one-cluster-out components (aligned to ``keys``) and overall ATT of an aggregation."""
+        c = self._cells
+        comp = np.full((len(self._loo), len(keys)), np.nan)
+        over = np.full(len(self._loo), np.nan)
+        for j, f in enumerate(self._loo):
+            if f is None:
+                continue
+            att, inf, G, w = f
+            try:
+                k, a_c, _, a_o, _, _ = _aggregate_arrays(kind, att, c["group"].to_numpy(), c["time"].to_numpy(), inf,
+                                                         G, w, self._times, min_e, max_e, balance_e)
+            except ValueError:
+                continue
+            if kind == "simple":
+                comp[j] = a_c
+            else:
+                pos = {float(x): i for i, x in enumerate(k)}
+                for i, key in enumerate(keys):
+                    if float(key) in pos:
+                        comp[j, i] = a_c[pos[float(key)]]
+            over[j] = a_o
+        return comp, over
+
+    def hotelling_pretest(self, *, over: str = "event_time") -> TestResult | None:
+        """Small-sample pre-test of parallel trends: Hotelling's T-squared turned into an exact-size F.
+
+        ``over="event_time"``: the pre-period event-time aggregates (``aggregate("dynamic")``, e < 0);
+        ``over="cells"``: every pre-treatment ATT(g,t) with a usable standard error (R did's set). With
+        ``a`` the q estimates and ``V`` their covariance, ``T2 = a' V^-1 a``; ``V`` is the influence-function
+        covariance (clustered if the fit has clusters) times G/(G-1), i.e. the mean vector's covariance with
+        Bessel's correction, so that ``T2`` is Hotelling's statistic for G independent clusters
+        (jackknife fits use their jackknife covariance). ``F = (G - q) / (q (G - 1)) * T2`` with (q, G - q)
+        degrees of freedom (exact for normal cluster-level scores). ``None`` when G <= q, when there is no
+        pre-period estimate, or when ``V`` is singular.
+        """
+        if over not in ("event_time", "cells"):
+            raise ValueError(f"over must be 'event_time' or 'cells', not {over!r}")
+        G = self.n_clusters
+        if over == "cells":
+            c = self._cells
+            is_pre = (c["time"] + self.anticipation < c["group"]).to_numpy()
+            est_all = c["estimate"].to_numpy()
+            inf_all = self.influence_function
+            loo_all = self._loo_cells() if self.inference == "jackknife" else None
+            label = "pre-treatment ATT(g,t)"
+        else:
+            try:
+                dyn = self.aggregate("dynamic")
+            except ValueError:
+                return None
+            f = dyn.components
+            is_pre = (f["event_time"] < -self.anticipation).to_numpy() if self.anticipation else (f["event_time"] < 0).to_numpy()
+            est_all = f["estimate"].to_numpy()
+            inf_all = dyn.influence_function
+            loo_all = (self._loo_aggregate("dynamic", f["event_time"].to_numpy(), -np.inf, np.inf, None)[0]
+                       if self.inference == "jackknife" else None)
+            label = "pre-period event-time ATT (dynamic aggregation, e < 0)"
+        if self.inference == "jackknife":
+            V_all = self._vcov(est_all, inf_all, loo_all)
+        else:
+            S = self._cluster_sums(inf_all)
+            V_all = S.T @ S / inf_all.shape[0] ** 2 * G / (G - 1)
+        se = np.sqrt(np.clip(np.diag(V_all), 0, None))
+        pre = np.flatnonzero(is_pre & np.isfinite(est_all) & np.isfinite(se) & (se > _SE_TOL))
+        q = len(pre)
+        if q == 0 or G <= q:
+            return None
+        a = est_all[pre]
+        V = V_all[np.ix_(pre, pre)]
+        if _rcond1(V) <= np.finfo(float).eps:
+            return None
+        T2 = float(a @ np.linalg.solve(V, a))
+        F = (G - q) / (q * (G - 1)) * T2
+        return TestResult(name=f"Pre-test of parallel trends (Hotelling F over {q} {label}, G = {G})",
+                          statistic=F, p_value=float(stats.f.sf(F, q, G - q)), df=(float(q), float(G - q)),
+                          null=f"every {label} is zero", distribution="F")
+
+    @property
+    def pretest_small_sample(self) -> TestResult | None:
+        """The pre-test of parallel trends the review reports (see :data:`PRETEST_SMALL_SAMPLE_DOC`)."""
+        return self._pretest_ss  # type: ignore[attr-defined]
 
     # -- ATT(g,t) ------------------------------------------------------------------------
     def att_gt(self, *, bootstrap: bool = False, reps: int = 999, seed=None, cluster: str | None = None,
@@ -698,42 +1003,47 @@ class StaggeredDiDResults:
         c = self._cells
         out = c[["group", "time", "event_time", "estimate", "std_error"]].copy()
         crit = None
+        cluster = self._boot_cluster(bootstrap, cluster)
         if bootstrap:
             se, crit, _ = self._boot(self.influence_function, reps=reps, seed=seed, cluster=cluster,
                                      multiplier=multiplier)
+            out["std_error"] = np.where(out["estimate"].notna(), se * self._boot_factor(), np.nan)
+        elif self.inference != "normal":
+            loo = self._loo_cells() if self.inference == "jackknife" else None
+            se = self._ss_se(c["estimate"].to_numpy(), self.influence_function, loo)
             out["std_error"] = np.where(out["estimate"].notna(), se, np.nan)
-        elif cluster is not None:
-            raise ValueError("clustered standard errors need bootstrap=True (as in R did)")
         return self._with_intervals(out, crit)
 
+    def _boot_cluster(self, bootstrap: bool, cluster: str | None) -> str | None:
+        """The bootstrap's cluster column (default: the fit's); checks the R-did rule for analytic errors."""
+        if not bootstrap:
+            if cluster is not None and cluster != self._cluster_col:
+                raise ValueError("clustered standard errors need bootstrap=True (as in R did), or "
+                                 "staggered_did(..., cluster=..., inference='t'|'t_hc1'|'jackknife')")
+            return cluster
+        if self.inference == "jackknife":
+            raise ValueError("bootstrap=True cannot be combined with inference='jackknife'; fit with "
+                             "inference='t' or 't_hc1' to bootstrap")
+        return cluster if cluster is not None else self._cluster_col
+
+    def _boot_factor(self) -> float:
+        G = self.n_clusters
+        return math.sqrt(G / (G - 1)) if self.inference == "t_hc1" else 1.0
+
     def _with_intervals(self, out: pd.DataFrame, crit: float | None) -> pd.DataFrame:
-        z = stats.norm.ppf(1 - self.alpha / 2)
+        z = self._crit()
         est, se = out["estimate"], out["std_error"]
         out["ci_low"] = est - z * se
         out["ci_high"] = est + z * se
-        out["p_value"] = 2 * stats.norm.sf(np.abs(est / se))
+        dist = stats.norm if self.df is None else stats.t(self.df)
+        out["p_value"] = 2 * dist.sf(np.abs(est / se))
         if crit is not None:
             out["band_low"] = est - crit * se
             out["band_high"] = est + crit * se
         return out.reset_index(drop=True)
 
     def _cluster_labels(self, cluster: str) -> np.ndarray:
-        if cluster not in self._long.columns:
-            raise DiDInputError(f"cluster column {cluster!r} not found in data")
-        if cluster == self._unit_col:
-            return np.asarray(self._unit_ids)
-        d = self._long[[self._unit_col, cluster]]
-        if d[cluster].isna().any():
-            raise DiDInputError(f"cluster column {cluster!r} is missing for unit "
-                                f"{self._unit_col}={_v(d[self._unit_col].iloc[_first(d[cluster].isna())])}")
-        nun = d.groupby(self._unit_col, sort=False)[cluster].nunique()
-        if (nun > 1).any():
-            u = nun.index[nun > 1][0]
-            vals = sorted(map(str, pd.unique(d.loc[d[self._unit_col] == u, cluster])))
-            raise DiDInputError(f"cluster column {cluster!r} must be constant within each unit, but unit "
-                                f"{self._unit_col}={_v(u)} has values {vals}")
-        first = d.drop_duplicates(self._unit_col).set_index(self._unit_col)[cluster]
-        return first.reindex(self._unit_ids).to_numpy()
+        return _cluster_labels(self._long, self._unit_col, self._unit_ids, cluster)
 
     def _boot(self, inf, *, reps, seed, cluster, multiplier, band_cols=None):
         if int(reps) < 2:
@@ -760,8 +1070,7 @@ class StaggeredDiDResults:
         """
         if kind not in _KINDS:
             raise ValueError(f"kind must be one of {list(_KINDS)}, not {kind!r}")
-        if cluster is not None and not bootstrap:
-            raise ValueError("clustered standard errors need bootstrap=True (as in R did)")
+        cluster = self._boot_cluster(bootstrap, cluster)
         keys, att_c, inf_c, att_o, inf_o, notes = self._aggregate_core(kind, min_e, max_e, balance_e)
         n = inf_c.shape[0]
 
@@ -769,14 +1078,29 @@ class StaggeredDiDResults:
             s = np.sqrt(np.sum(f**2, axis=0)) / n
             return np.where(s > _SE_TOL, s, np.nan)
 
-        se_c, se_o = _se(inf_c), float(_se(inf_o[:, None])[0])
+        allinf = np.column_stack([inf_c, inf_o])
+        allest = np.append(att_c, att_o)
+        loo = None
+        if self.inference == "jackknife":
+            loo_c, loo_o = self._loo_aggregate(kind, keys, min_e, max_e, balance_e)
+            loo = np.column_stack([loo_c, loo_o])
+            if not np.all(np.isfinite(loo[:, -1])):
+                notes.append("jackknife: leaving out some cluster leaves the overall ATT not estimable (e.g. the "
+                             "only comparison or the only treated unit): its jackknife standard error is NaN.")
+        if self.inference == "normal":
+            se_c, se_o = _se(inf_c), float(_se(inf_o[:, None])[0])
+            vcov = inf_c.T @ inf_c / n**2
+        else:
+            se_all = self._ss_se(allest, allinf, loo)
+            se_c, se_o = se_all[:-1], float(se_all[-1])
+            vcov = self._vcov(att_c, inf_c, None if loo is None else loo[:, :-1])
         analytic_se_o = se_o
         crit = None
         boot_info = None
         if bootstrap:
-            allinf = np.column_stack([inf_c, inf_o])
             se_all, crit, m = self._boot(allinf, reps=reps, seed=seed, cluster=cluster, multiplier=multiplier,
                                          band_cols=np.arange(inf_c.shape[1]))
+            se_all = se_all * self._boot_factor()
             se_c, se_o = se_all[:-1], float(se_all[-1])
             boot_info = {"reps": int(reps), "seed": seed, "multiplier": multiplier,
                          "cluster": cluster or "unit", "n_clusters": int(m)}
@@ -790,111 +1114,32 @@ class StaggeredDiDResults:
         if bootstrap:
             info["analytic_std_error"] = analytic_se_o
         tests = {"pretest": self.pretest} if self.pretest is not None else {}
+        if getattr(self, "_pretest_ss", None) is not None:
+            tests["pretest_small_sample"] = self._pretest_ss  # type: ignore[attr-defined]
+        if self.inference != "normal":
+            info["inference"] = _INFERENCE[self.inference]
+            info["n_clusters"] = self.n_clusters
+        level_txt = f"clustered by {self._cluster_col}" if self._cluster_col else "unit level"
+        if bootstrap:
+            cov_type = "multiplier bootstrap" + (f", clustered by {cluster}" if cluster else ", unit level")
+            if self.inference != "normal":
+                cov_type += (", x sqrt(G/(G-1))" if self.inference == "t_hc1" else "") + f", t({self.n_clusters - 1})"
+        elif self.inference == "normal":
+            cov_type = "influence function (analytic, unit level)"
+        else:
+            cov_type = f"{_INFERENCE[self.inference]}, {level_txt}, G = {self.n_clusters}"
         overall = EstimateResults(
             estimator=_ESTIMATOR, estimand=_KIND_ESTIMAND[kind],
-            params=pd.Series({"ATT": att_o}), std_errors=pd.Series({"ATT": se_o}), df=None,
-            cov_type=("multiplier bootstrap" + (f", clustered by {cluster}" if cluster else ", unit level"))
-            if bootstrap else "influence function (analytic, unit level)",
-            info=info, tests=tests, notes=tuple(notes), model=self)
+            params=pd.Series({"ATT": att_o}), std_errors=pd.Series({"ATT": se_o}), df=self.df,
+            cov_type=cov_type, info=info, tests=tests, notes=tuple(notes), model=self)
         return AggregateResults(kind=kind, overall=overall, components=comp, influence_function=inf_c,
-                                critical_value=float(crit) if crit is not None else float(stats.norm.ppf(1 - self.alpha / 2)),
-                                bootstrap=boot_info, notes=tuple(notes))
+                                critical_value=float(crit) if crit is not None else self._crit(),
+                                bootstrap=boot_info, notes=tuple(notes), vcov=vcov)
 
     def _aggregate_core(self, kind, min_e, max_e, balance_e):
         c = self._cells
-        ok = c["estimate"].notna().to_numpy() & np.all(np.isfinite(self.influence_function), axis=0)
-        notes = []
-        if not ok.all():
-            notes.append(f"{int((~ok).sum())} ATT(g,t) not estimable and left out of the aggregation (na.rm as in R).")
-        att = c["estimate"].to_numpy()[ok]
-        grp = c["group"].to_numpy()[ok]
-        tt = c["time"].to_numpy()[ok]
-        inf = self.influence_function[:, ok]
-        n = inf.shape[0]
-        e = tt - grp
-        glist = np.unique(grp)
-        G, w = self._G, self._w
-        pgg = np.array([np.mean(w * (G == g)) for g in glist])
-        pg = pgg[np.searchsorted(glist, grp)]
-
-        def wif_dot(keep: np.ndarray, a: np.ndarray, pgk: np.ndarray, gk: np.ndarray) -> np.ndarray:
-            """Influence of the estimated weights, ``wif %*% att`` of did::aggte."""
-            S = pgk.sum()
-            A = w[:, None] * (G[:, None] == gk[None, :]) - pgk[None, :]
-            return A @ a / S - A.sum(axis=1) * (pgk @ a) / S**2
-
-        def combine(idx: np.ndarray, with_wif: bool):
-            wts = pg[idx] / pg[idx].sum()
-            est = float(wts @ att[idx])
-            f = inf[:, idx] @ wts
-            if with_wif:
-                f = f + wif_dot(idx, att[idx], pg[idx], grp[idx])
-            return est, f
-
-        if kind == "simple":
-            keep = np.flatnonzero((grp <= tt) & (e >= min_e) & (e <= max_e))
-            if len(keep) == 0:
-                raise ValueError("no post-treatment ATT(g,t) within the requested event-time window")
-            est, f = combine(keep, True)
-            return np.array([np.nan]), np.array([est]), f[:, None], est, f, notes
-        if kind == "group":
-            in_window = (grp <= tt) & (e >= min_e) & (e <= max_e)
-            ests, fs, gk = [], [], []
-            for g in glist:
-                idx = np.flatnonzero((grp == g) & in_window)
-                if len(idx) == 0:
-                    notes.append(f"group {g:g} has no post-treatment ATT(g,t) in the window and is left out.")
-                    continue
-                est, f = combine(idx, False)
-                ests.append(est), fs.append(f), gk.append(g)
-            if not ests:
-                raise ValueError("no post-treatment ATT(g,t) within the requested event-time window")
-            ests, F, gk = np.array(ests), np.column_stack(fs), np.array(gk)
-            pk = pgg[np.searchsorted(glist, gk)]
-            wts = pk / pk.sum()
-            est_o = float(wts @ ests)
-            f_o = F @ wts + wif_dot(None, ests, pk, gk)
-            return gk, ests, F, est_o, f_o, notes
-        if kind == "dynamic":
-            include = np.ones(len(att), dtype=bool)
-            eseq = np.unique(e)
-            if balance_e is not None:
-                tmax = self._times.max()
-                t1 = min(self._times.min(), glist.min())
-                required = eseq[(eseq >= 0) & (eseq <= balance_e)]
-                complete = [g for g in glist if tmax - g >= balance_e
-                            and np.isin(required, e[grp == g]).all()]
-                include = np.isin(grp, complete)
-                if not include.any():
-                    raise ValueError(f"no group is observed for balance_e={balance_e} periods after treatment")
-                eseq = np.unique(e[include])
-                eseq = eseq[(eseq <= balance_e) & (eseq >= balance_e - tmax + t1)]
-                notes.append(f"balanced in event time: groups {', '.join(f'{g:g}' for g in complete)} "
-                             f"(observed for at least {balance_e} periods after treatment).")
-            eseq = eseq[(eseq >= min_e) & (eseq <= max_e)]
-            if len(eseq) == 0:
-                raise ValueError("no event time within the requested window")
-            ests, fs = [], []
-            for ev in eseq:
-                est, f = combine(np.flatnonzero((e == ev) & include), True)
-                ests.append(est), fs.append(f)
-            ests, F = np.array(ests), np.column_stack(fs)
-            pos = eseq >= 0
-            if pos.any():
-                est_o = float(ests[pos].mean())
-                f_o = F[:, pos].mean(axis=1)
-            else:
-                est_o, f_o = np.nan, np.full(n, np.nan)
-                notes.append("no event time >= 0 in the window: no overall ATT.")
-            return eseq, ests, F, est_o, f_o, notes
-        # calendar
-        tlist = np.unique(tt[(tt >= grp.min()) & (grp <= tt)])
-        ests, fs = [], []
-        for t1 in tlist:
-            est, f = combine(np.flatnonzero((tt == t1) & (grp <= tt)), True)
-            ests.append(est), fs.append(f)
-        ests, F = np.array(ests), np.column_stack(fs)
-        return tlist, ests, F, float(ests.mean()), F.mean(axis=1), notes
+        return _aggregate_arrays(kind, c["estimate"].to_numpy(), c["group"].to_numpy(), c["time"].to_numpy(),
+                                 self.influence_function, self._G, self._w, self._times, min_e, max_e, balance_e)
 
     # -- delegation to the simple aggregation --------------------------------------------
     @property
@@ -947,7 +1192,8 @@ class StaggeredDiDResults:
 def staggered_did(data: pd.DataFrame, *, outcome: str, unit: str, time: str, group: str,
                   control: str = "notyet", covariates: Sequence[str] | None = None,
                   weights: str | None = None, est_method: str = "dr", base_period: str = "varying",
-                  anticipation: float = 0, alpha: float = 0.05) -> StaggeredDiDResults:
+                  anticipation: float = 0, alpha: float = 0.05, inference: str = "normal",
+                  cluster: str | None = None) -> StaggeredDiDResults:
     """Group-time ATTs for staggered adoption (Callaway & Sant'Anna 2021), as R ``did::att_gt``.
 
     ``data`` is a long panel with one row per unit and period; ``group`` holds the first
@@ -962,6 +1208,27 @@ def staggered_did(data: pd.DataFrame, *, outcome: str, unit: str, time: str, gro
     covariate or weight) and units treated in or before the first period (+ anticipation)
     are dropped; the counts are in ``info["dropped_units"]`` and the notes. Effects are in the
     outcome's units. Raises :class:`DiDInputError` naming the column and value for bad input.
+
+    ``inference`` (standard errors, intervals and p-values of ``att_gt()``, ``aggregate()`` and the
+    delegated ``params``/``conf_int``; the point estimates never change):
+
+    - ``"normal"`` (default, R ``did`` parity): analytic influence-function errors, normal critical values.
+    - ``"t"``: the same errors (summed within ``cluster`` if given), t(G-1) critical values, G = number of
+      units (or clusters).
+    - ``"t_hc1"``: errors times ``sqrt(G/(G-1))`` (the HC1/CR1-type finite-G correction: the influence
+      function's variance uses divisor G, its unbiased version G-1) with t(G-1) critical values.
+    - ``"jackknife"``: delete-one-cluster jackknife, ``se^2 = (G-1)/G * sum_c (est_(-c) - mean)^2`` over the
+      G re-estimates without cluster c (each aggregation re-done on the reduced sample, so a group whose
+      only units are left out drops out of it, as it would in a sample without them), t(G-1). Costs G
+      extra fits; NaN when leaving out some cluster leaves nothing estimable (e.g. a single comparison
+      unit), which is the honest answer there.
+
+    ``cluster``: a column constant within unit (e.g. district); the analytic and jackknife errors then
+    treat clusters as independent; not allowed with ``"normal"`` (R did clusters only in the bootstrap:
+    use ``aggregate(..., bootstrap=True, cluster=...)``). ``alpha`` is the level of the pointwise
+    intervals. In the 200-district Monte Carlo of the review's design (benchmarks/results/monte_carlo.md)
+    R's normal intervals undercover (THCS 28 schools 0.915-0.925, THPT 7 schools 0.84-0.875); see
+    :data:`RECOMMENDED_INFERENCE` for the setting the review uses.
     """
     ctrl = _CONTROL_ALIASES.get(str(control).lower()) if isinstance(control, str) else None
     if ctrl is None:
@@ -974,6 +1241,11 @@ def staggered_did(data: pd.DataFrame, *, outcome: str, unit: str, time: str, gro
         raise ValueError(f"anticipation must be a non-negative number, not {anticipation!r}")
     if not (0 < alpha < 1):
         raise ValueError(f"alpha must be in (0, 1), not {alpha!r}")
+    if inference not in _INFERENCE:
+        raise ValueError(f"inference must be one of {list(_INFERENCE)}, not {inference!r}")
+    if cluster is not None and inference == "normal":
+        raise ValueError("cluster needs inference='t', 't_hc1' or 'jackknife' (R did's normal inference clusters "
+                         "only in the bootstrap: aggregate(..., bootstrap=True, cluster=...))")
     if covariates is None:
         covs: tuple[str, ...] = ()
     elif isinstance(covariates, str):
@@ -987,6 +1259,18 @@ def staggered_did(data: pd.DataFrame, *, outcome: str, unit: str, time: str, gro
     pretest = _pretest(frame, inf, anticipation)
     n, T = p.Y.shape
     notes = list(p.notes) + failures
+    codes = None
+    if cluster is not None:
+        labels = _cluster_labels(p.long, unit, p.unit_ids, cluster)
+        codes, _ = pd.factorize(pd.Series(labels), sort=True)
+        codes = np.asarray(codes, dtype=np.int64)
+    n_cl = n if codes is None else int(codes.max()) + 1
+    if inference != "normal" and n_cl < 2:
+        raise DiDInputError(f"inference={inference!r} needs at least 2 {'clusters' if cluster else 'units'}, got {n_cl}")
+    loo: list = []
+    if inference == "jackknife":
+        loo = _jackknife_fits(p, frame, codes if codes is not None else np.arange(n), control=ctrl,
+                              est_method=est_method, base_period=base_period, anticipation=anticipation)
     if pretest is None:
         notes.append("no pre-test of parallel trends: no estimable pre-treatment ATT(g,t) "
                      "(or their covariance is singular).")
@@ -999,9 +1283,17 @@ def staggered_did(data: pd.DataFrame, *, outcome: str, unit: str, time: str, gro
         "covariates": list(covs), "weights": weights or "none",
         "dropped_units": dict(p.dropped), "n_dropped_units": int(sum(p.dropped.values())),
         "n_cells": len(frame), "n_cells_not_estimable": len(failures),
+        "inference": _INFERENCE[inference],
     }
+    if inference != "normal":
+        info["cluster"] = cluster or unit
+        info["n_clusters"] = n_cl
     return StaggeredDiDResults(
         outcome=outcome, control=ctrl, est_method=est_method, base_period=base_period,
         anticipation=anticipation, alpha=alpha, influence_function=inf, pretest=pretest, info=info,
         notes=tuple(notes), _cells=frame, _G=p.G, _w=p.w, _times=p.times, _long=p.long, _unit_col=unit,
-        _unit_ids=p.unit_ids)
+        _unit_ids=p.unit_ids, inference=inference, _cluster_col=cluster, _cluster_codes=codes, _loo=tuple(loo))
+
+
+#: The inference the review reports (Monte Carlo of the review's design, benchmarks/results/monte_carlo.md).
+RECOMMENDED_INFERENCE = "jackknife"
