@@ -223,6 +223,25 @@ def require_tables(cohort: Any, *names: str) -> None:
              reason_vi=f"thư mục dữ liệu không có bảng {tables}")
 
 
+def section_available(cohort: Any, *names: str) -> bool:
+    """True when every named optional table is in the cohort; otherwise show a visible note in
+    both languages that this section is skipped, and return False (the notebook goes on, unlike
+    :func:`require_tables`). Use it as ``if nb.section_available(cohort, "labour_demand"):``."""
+    absent = [n for n in names if getattr(cohort, n, None) is None]
+    if not absent:
+        return True
+    tables = ", ".join(absent)
+    text = (f"**Bỏ qua phần này / Section skipped.** Thư mục dữ liệu không có bảng {tables} / "
+            f"table {tables} is not in the data folder {getattr(cohort, 'folder', '')}".rstrip() + ".")
+    try:
+        from IPython.display import Markdown, display
+    except ImportError:  # pragma: no cover - IPython is a dependency
+        print(text)
+    else:
+        display(Markdown(text))
+    return False
+
+
 def _skip_traceback(shell, etype, value, tb, tb_offset=None):  # noqa: ARG001 - IPython's signature
     # IPython hands a custom exception to this handler and shows nothing itself: send the error
     # (ename NotebookSkipped, one line instead of a traceback) so papermill and the runner see it.

@@ -525,3 +525,35 @@ def projection_findings(table: pd.DataFrame, *, year: int | None = None,
         en.append(f"{lv}: with {int(m['n_schools'])} schools and {int(m['years'])} cohorts, the next review detects effects of "
                   f"{m['mde_pp']:.1f} pp or more (80 % power).")
     return {"vi": vi, "en": en}
+
+
+def needed_for_targets(panels: Sequence[pd.DataFrame] | pd.DataFrame, graduates: pd.DataFrame, *,
+                       targets: pd.DataFrame, year: int, plan_year: int | None = None,
+                       measures: Sequence[str] = tuple(MEASURES)) -> list[dict[str, Any]]:
+    """``coverage_needed`` for every level and measure with a target in force (general area) in
+    ``year`` that counts the destinations the measure projects; each dict gains level, measure and
+    target_source. Empty when no target applies."""
+    if isinstance(panels, pd.DataFrame):
+        panels = [g for _, g in panels.groupby("level", sort=True)]
+    out = []
+    for panel in panels:
+        lvl = str(panel["level"].iloc[0])
+        for measure in measures:
+            ind, levels, _ = MEASURES[measure]
+            if lvl not in levels:
+                continue
+            dests = measure_destinations(measure, level=lvl, year=year, targets=targets)
+            tgt, src = _target_row(targets, ind, lvl, year, dests)
+            if np.isnan(tgt):
+                continue
+            p = add_destination_count(panel, graduates, destinations=dests, name="_counted")
+            res = coverage_needed(fit_projection(p, successes="_counted"), target=tgt, year=year, plan_year=plan_year)
+            out.append({"level": lvl, "measure": measure, "target_source": src, **res})
+    return out
+
+
+def next_review_mde_by_level(panels: Sequence[pd.DataFrame] | pd.DataFrame, **options: Any) -> dict[str, dict[str, Any]]:
+    """``next_review_mde`` of each level's panel (a stacked frame is split by level): {level: dict}."""
+    if isinstance(panels, pd.DataFrame):
+        panels = [g for _, g in panels.groupby("level", sort=True)]
+    return {str(p["level"].iloc[0]): next_review_mde(p, **options) for p in panels}
