@@ -121,7 +121,18 @@ def national_indicators(folder: str | Path, *, source: Literal["students", "grad
     sch_expr, sch_path = _table(folder, "schools")
     com_expr, com_path = _table(folder, "communes")
     cou_expr, cou_path = _table(folder, "counseling")
-    n = "1" if source == "students" else "CAST(students AS BIGINT)"
+    csv_src = src_expr.startswith("read_csv")
+
+    def typed(col: str, sql_type: str) -> str:  # CSV tables are read as text; Parquet is typed already
+        return f"CAST({col} AS {sql_type})" if csv_src else col
+
+    if source == "students":  # one row per graduate: count rows
+        grads, voc, unk = ("COUNT(*)", f"COUNT(*) FILTER (WHERE starts_with({typed('destination', 'VARCHAR')}, 'voc_'))",
+                           f"COUNT(*) FILTER (WHERE {typed('destination', 'VARCHAR')} = 'unknown')")
+    else:  # one row per cell: sum the students column
+        n = typed("students", "BIGINT")
+        grads, voc, unk = (f"SUM({n})", f"SUM({n}) FILTER (WHERE starts_with({typed('destination', 'VARCHAR')}, 'voc_'))",
+                           f"SUM({n}) FILTER (WHERE {typed('destination', 'VARCHAR')} = 'unknown')")
     con = duckdb.connect(config={"threads": threads or os.cpu_count() or 1, "memory_limit": memory_limit})
     try:
         cols = {r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {com_expr}", [com_path]).fetchall()}
@@ -135,10 +146,9 @@ def national_indicators(folder: str | Path, *, source: Literal["students", "grad
         keys = ", ".join(g.split(" AS ")[-1].split(".")[-1] for g in geo)
         sql = f"""
         WITH cells AS (
-            SELECT CAST(school_id AS VARCHAR) AS school_id, CAST(year AS BIGINT) AS year, CAST(level AS VARCHAR) AS level,
-                   SUM({n}) AS graduates,
-                   SUM(CASE WHEN starts_with(CAST(destination AS VARCHAR), 'voc_') THEN {n} ELSE 0 END) AS vocational,
-                   SUM(CASE WHEN CAST(destination AS VARCHAR) = 'unknown' THEN {n} ELSE 0 END) AS unknown
+            SELECT {typed('school_id', 'VARCHAR')} AS school_id, {typed('year', 'BIGINT')} AS year,
+                   {typed('level', 'VARCHAR')} AS level,
+                   {grads} AS graduates, COALESCE({voc}, 0) AS vocational, COALESCE({unk}, 0) AS unknown
             FROM {src_expr} GROUP BY ALL),
         couns AS (
             SELECT CAST(school_id AS VARCHAR) AS school_id, CAST(year AS BIGINT) AS year,
