@@ -20,3 +20,16 @@ def sample_cohort(sample_dir):
     from evaluation.data import load_cohort
 
     return load_cohort(sample_dir)
+
+
+@pytest.fixture(scope="session")
+def sample_bundle(tmp_path_factory, sample_dir) -> Path:
+    """The evidence bundle of the full review on the sample (every notebook, through the runner), run once."""
+    from evaluation.params import load_params
+    from evaluation.paths import PARAMS_DIR
+    from evaluation.runner import run_review
+
+    out = tmp_path_factory.mktemp("bundle") / "review"
+    params = load_params(PARAMS_DIR / "cang_long_2018_2025.yaml", data=str(sample_dir), out=str(out))
+    assert run_review(params, progress=False) == 0
+    return out

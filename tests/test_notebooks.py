@@ -135,17 +135,13 @@ def test_unknown_key_under_plain_papermill_fails_naming_the_key(tmp_path):
     assert errors and errors[0].ename == "ParamsError" and "min_cel" in errors[0].evalue
 
 
-def test_every_notebook_runs_on_the_sample_and_the_bundle_is_complete(tmp_path, sample_dir):
+def test_every_notebook_runs_on_the_sample_and_the_bundle_is_complete(sample_bundle):
     """Smoke test (about 40 s on 2 cores): the real notebooks through the runner on the sample."""
     import json
 
     from evaluation.evidence import CONTRACT_TABLE_IDS, TABLES
-    from evaluation.params import load_params
-    from evaluation.runner import run_review
 
-    out = tmp_path / "review"
-    params = load_params(PARAMS_DIR / "cang_long_2018_2025.yaml", data=str(sample_dir), out=str(out))
-    assert run_review(params, progress=False) == 0
+    out = sample_bundle
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert {n["notebook"]: n["status"] for n in manifest["notebooks"]} == {f"{s}.ipynb": "ok" for s in EXPECTED}
     for tid in CONTRACT_TABLE_IDS:
