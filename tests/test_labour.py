@@ -190,3 +190,51 @@ def test_sample_network_and_access(sample_cohort):
     assert pre["local_provision"].sum() == 4  # the four institutions sit in four communes
     first_no = pre.loc[~pre["local_provision"]]
     assert first_no["khmer_commune"].is_monotonic_decreasing
+
+
+# ------------------------------------------------------------------ notebook 07
+def _run_notebook_07(data, stage, tmp_path):
+    import subprocess
+    import sys
+
+    import nbformat
+
+    from evaluation.paths import NOTEBOOKS_DIR
+
+    out = tmp_path / "07.ipynb"
+    run = subprocess.run([sys.executable, "-m", "papermill", str(NOTEBOOKS_DIR / "07_labour_and_network.ipynb"),
+                          str(out), "-p", "data", str(data), "-p", "stage_dir", str(stage), "--cwd",
+                          str(NOTEBOOKS_DIR), "--no-progress-bar"], capture_output=True, text=True, timeout=180)
+    assert run.returncode == 0, run.stderr[-3000:]
+    cells = nbformat.read(out, as_version=4).cells
+    outputs = [o for c in cells if c.cell_type == "code" for o in c.outputs]
+    assert not [o for o in outputs if o.output_type == "error"]
+    text = "\n".join(str(o.get("data", {}).get("text/markdown", "")) + str(o.get("text", "")) for o in outputs)
+    return text
+
+
+def test_notebook_07_skips_each_section_with_a_note_without_the_optional_tables(sample_dir, tmp_path):
+    import shutil
+
+    data = tmp_path / "cohort"
+    shutil.copytree(sample_dir, data, ignore=shutil.ignore_patterns("labour_demand.*", "vocational_supply.*"))
+    stage = tmp_path / "stage"
+    stage.mkdir()
+    text = _run_notebook_07(data, stage, tmp_path)
+    assert text.count("Section skipped") == 2
+    assert "labour_demand" in text and "vocational_supply" in text
+    assert not (stage / "evidence").exists() or not list((stage / "evidence").glob("*.csv"))
+
+
+@pytest.mark.slow
+def test_notebook_07_writes_both_tables_on_the_sample(sample_dir, tmp_path):
+    from evaluation.evidence import build_index, read_table
+
+    stage = tmp_path / "stage"
+    stage.mkdir()
+    text = _run_notebook_07(sample_dir, stage, tmp_path)
+    assert "Section skipped" not in text
+    build_index(stage)
+    a = read_table(stage, "labour_alignment")
+    n = read_table(stage, "vocational_network")
+    assert len(a) and len(n) and "Khmer" in text
