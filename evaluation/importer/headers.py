@@ -1,0 +1,308 @@
+"""What the columns, sheets and cells of a district workbook mean: headers, synonyms, code labels.
+
+Every spelling is compared folded (:func:`evaluation.importer.vntext.fold`: no case, no
+diacritics, no punctuation, one space), so "Số HS tốt nghiệp", "so hs tot nghiep" and
+"SỐ HS  TỐT NGHIỆP" are one header. A header matches a field when its folded text **equals**
+one of the field's spellings; nothing is matched by "contains" or similarity, so a header the
+importer does not know is ignored and logged, never given a meaning by chance.
+
+Fields are the contract columns (``schools.school_id``...) plus import-only fields:
+``school`` (a school name to be matched to its code), ``commune`` (a commune name), ``dest:CODE``
+(a wide-layout column of one destination), ``total`` (a total column, checked then dropped),
+``row_number`` (STT), and the student list's direct identifiers ``person_name``,
+``birth_date``, ``person_id`` (used for the pseudonymous key, then dropped).
+"""
+from __future__ import annotations
+
+from .vntext import fold
+
+# ------------------------------------------------------------------------------------------------
+# Tables and their sheet names
+# ------------------------------------------------------------------------------------------------
+#: Table -> (template sheet name, other spellings of a sheet holding it).
+SHEETS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "schools": ("Truong hoc", ("schools", "truong", "danh sach truong", "ds truong", "truong hoc")),
+    "communes": ("Xa", ("communes", "xa", "xa thi tran", "danh sach xa", "don vi hanh chinh", "dia ban")),
+    "graduates": ("Tot nghiep", ("graduates", "tot nghiep", "phan luong", "ket qua phan luong",
+                                 "huong di sau tot nghiep", "hs tot nghiep", "so lieu tot nghiep")),
+    "counseling": ("Tu van HN", ("counseling", "tu van", "tu van hn", "tu van huong nghiep",
+                                 "giao vien tu van", "gv tu van", "huong nghiep")),
+    "students": ("Hoc sinh", ("students", "hoc sinh", "danh sach hoc sinh", "ds hoc sinh", "ds hs", "hs")),
+    "labour_demand": ("Nhu cau lao dong", ("labour demand", "labour_demand", "labor demand", "nhu cau lao dong",
+                                           "khao sat doanh nghiep", "nhu cau tuyen dung")),
+    "vocational_supply": ("Co so GDNN", ("vocational supply", "vocational_supply", "co so gdnn", "mang luoi gdnn",
+                                         "tuyen sinh nghe", "dao tao nghe")),
+}
+#: The template's sheet names, in Vietnamese with diacritics.
+SHEET_TITLES: dict[str, str] = {
+    "schools": "Trường học", "communes": "Xã", "graduates": "Tốt nghiệp", "counseling": "Tư vấn HN",
+    "students": "Học sinh", "labour_demand": "Nhu cầu lao động", "vocational_supply": "Cơ sở GDNN",
+}
+INSTRUCTIONS_SHEET = "Hướng dẫn"
+#: Sheets that never hold data.
+SKIP_SHEETS: tuple[str, ...] = ("huong dan", "instructions", "ghi chu", "notes", "danh muc", "lists", "codes")
+
+
+def sheet_table(name: str) -> str | None:
+    """The table a sheet holds, from its name ("Tốt nghiệp 2019" -> graduates), or ``None``."""
+    f = _strip_years(fold(name))
+    for table, (_, spellings) in SHEETS.items():
+        if f in spellings or f == fold(SHEET_TITLES[table]):
+            return table
+    for table, (_, spellings) in SHEETS.items():  # "THCS tot nghiep", "tot nghiep THCS"
+        words = set(f.split()) - {"thcs", "thpt", "nam", "hoc", "nh", "khoa"}
+        for s in spellings:
+            if len(s.split()) > 1 and set(s.split()) <= set(f.split()) and len(s.split()) >= len(words) - 1:
+                return table
+    return None
+
+
+def _strip_years(f: str) -> str:
+    import re
+
+    return re.sub(r"\b(19|20)\d\d\b", " ", f).replace("  ", " ").strip()
+
+
+# ------------------------------------------------------------------------------------------------
+# Columns
+# ------------------------------------------------------------------------------------------------
+#: (table, field) -> (template header, other spellings). The template header is the first
+#: spelling; the contract column name itself is always accepted.
+COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
+    "schools": {
+        "school_id": ("Mã trường", "ma truong", "ma so truong", "ma don vi", "school id", "ma"),
+        "school_name": ("Tên trường", "ten truong", "truong", "don vi", "ten don vi", "school name", "ten"),
+        "commune_code": ("Mã xã", "ma xa", "ma xa thi tran", "ma don vi hanh chinh"),
+        "commune": ("Xã, thị trấn", "xa", "xa thi tran", "xa tt", "dia ban", "xa phuong", "ten xa", "commune"),
+        "levels": ("Cấp học", "cap hoc", "cap", "level", "levels", "bac hoc"),
+        "ethnic_boarding": ("Trường DTNT", "dtnt", "truong dtnt", "dan toc noi tru", "truong dan toc noi tru",
+                            "ethnic boarding"),
+    },
+    "communes": {
+        "commune_code": ("Mã xã", "ma xa", "ma xa thi tran", "ma don vi hanh chinh", "ma dvhc", "commune code"),
+        "commune_name": ("Tên xã, thị trấn", "ten xa", "xa", "xa thi tran", "ten xa thi tran", "don vi hanh chinh",
+                         "ten don vi", "commune", "commune name"),
+        "district_name": ("Huyện", "huyen", "quan huyen", "district", "ten huyen"),
+        "province_name": ("Tỉnh", "tinh", "tinh thanh pho", "province", "ten tinh"),
+        "khmer_share": ("Tỷ lệ dân số Khmer", "ty le dan so khmer", "ty le khmer", "ty le nguoi khmer",
+                        "ty le dan toc khmer", "khmer share", "khmer"),
+        "disadvantaged": ("Vùng khó khăn", "vung kho khan", "xa kho khan", "dac biet kho khan", "vung dbkk",
+                          "xa dbkk", "disadvantaged"),
+        "merged_into_code": ("Mã xã sau sáp nhập", "ma xa sau sap nhap", "ma xa moi", "ma xa tu 1 7 2025"),
+        "merged_into_name": ("Xã sau sáp nhập", "xa sau sap nhap", "xa moi", "ten xa moi", "xa tu 1 7 2025"),
+    },
+    "graduates": {
+        "school_id": ("Mã trường", "ma truong", "ma so truong", "ma don vi", "school id"),
+        "school": ("Tên trường", "ten truong", "truong", "don vi", "ten don vi", "truong thcs", "truong thpt"),
+        "year": ("Năm tốt nghiệp", "nam tot nghiep", "nam", "khoa", "nam hoc", "year", "graduation year"),
+        "level": ("Cấp học", "cap hoc", "cap", "level", "cap tot nghiep"),
+        "sex": ("Giới tính", "gioi tinh", "sex", "gioi"),
+        "ethnicity": ("Dân tộc", "dan toc", "ethnicity"),
+        "destination": ("Hướng đi", "huong di", "huong di sau tot nghiep", "noi hoc tiep", "destination"),
+        "students": ("Số học sinh", "so hoc sinh", "so hs", "so luong", "students", "so hs tot nghiep",
+                     "so hoc sinh tot nghiep", "hs tot nghiep", "tn thcs", "tn thpt", "tot nghiep thcs",
+                     "tot nghiep thpt", "so hs tn", "count"),
+    },
+    "counseling": {
+        "school_id": ("Mã trường", "ma truong", "ma so truong", "ma don vi", "school id"),
+        "school": ("Tên trường", "ten truong", "truong", "don vi", "ten don vi"),
+        "year": ("Năm tốt nghiệp", "nam tot nghiep", "nam", "nam hoc", "year"),
+        "counselors": ("Số GV tư vấn hướng nghiệp", "so gv tu van huong nghiep", "so gv tu van", "gv tu van",
+                       "giao vien tu van huong nghiep", "so giao vien tu van", "gv lam cong tac tu van huong nghiep",
+                       "gv tu van hn", "counselors"),
+        "trained_counselors": ("Số GV đã qua đào tạo", "so gv da qua dao tao", "da qua dao tao", "da duoc dao tao",
+                               "gv da duoc boi duong", "da boi duong", "so gv da boi duong", "trained",
+                               "trained counselors", "gv tu van da qua dao tao"),
+        "sessions": ("Số buổi tư vấn", "so buoi tu van", "so buoi", "sessions", "so buoi tu van hn"),
+        "students_counseled": ("Số HS được tư vấn cá nhân", "so hs duoc tu van ca nhan", "so hs duoc tu van",
+                               "hs duoc tu van", "students counseled"),
+    },
+    "students": {
+        "person_id": ("Mã học sinh", "ma hoc sinh", "ma hs", "ma so hs", "ma so hoc sinh", "ma dinh danh",
+                      "so dinh danh", "so dinh danh ca nhan", "cccd", "cmnd", "can cuoc", "student key",
+                      "student id", "id", "ma dinh danh hoc sinh"),
+        "person_name": ("Họ và tên", "ho va ten", "ho ten", "ten hoc sinh", "ho va ten hoc sinh", "ho ten hs",
+                        "name", "full name"),
+        "birth_date": ("Ngày sinh", "ngay sinh", "ngay thang nam sinh", "ngay thang nam sinh hs", "nam sinh",
+                       "date of birth", "dob", "birth date"),
+        "school_id": ("Mã trường", "ma truong", "ma so truong", "school id"),
+        "school": ("Trường", "truong", "ten truong", "don vi"),
+        "year": ("Năm tốt nghiệp", "nam tot nghiep", "nam", "year", "khoa"),
+        "level": ("Cấp học", "cap hoc", "cap", "level"),
+        "sex": ("Giới tính", "gioi tinh", "sex", "gioi"),
+        "female_mark": ("Nữ", "nu"),
+        "ethnicity": ("Dân tộc", "dan toc", "ethnicity"),
+        "poor_household": ("Hộ nghèo", "ho ngheo", "dien ho ngheo", "thuoc ho ngheo", "poor household", "ho ngheo x"),
+        "residence_commune_code": ("Mã xã cư trú", "ma xa cu tru", "ma xa thuong tru"),
+        "residence_commune": ("Xã cư trú", "xa cu tru", "xa thuong tru", "noi cu tru xa", "xa noi o"),
+        "counseled": ("Được tư vấn cá nhân", "duoc tu van ca nhan", "duoc tu van", "tu van ca nhan", "counseled"),
+        "destination": ("Hướng đi sau tốt nghiệp", "huong di", "huong di sau tot nghiep", "dang ky hoc",
+                        "noi hoc tiep", "destination"),
+    },
+    "labour_demand": {
+        "survey_year": ("Năm khảo sát", "nam khao sat", "nam", "survey year"),
+        "enterprise_id": ("Mã doanh nghiệp", "ma doanh nghiep", "ma dn", "enterprise id"),
+        "commune_code": ("Mã xã", "ma xa"),
+        "commune": ("Xã, thị trấn", "xa", "xa thi tran", "dia ban"),
+        "sector": ("Ngành kinh tế (VSIC)", "nganh kinh te vsic", "nganh kinh te", "nganh vsic", "vsic", "sector"),
+        "trade": ("Nghề", "nghe", "ten nghe", "vi tri viec lam", "trade"),
+        "qualification": ("Trình độ yêu cầu", "trinh do yeu cau", "trinh do", "qualification"),
+        "workers_needed": ("Số lao động cần tuyển", "so lao dong can tuyen", "so lao dong can", "nhu cau",
+                           "so luong can tuyen", "workers needed"),
+    },
+    "vocational_supply": {
+        "year": ("Năm", "nam", "year"),
+        "institution_id": ("Mã cơ sở", "ma co so", "ma co so gdnn", "institution id"),
+        "institution_name": ("Tên cơ sở", "ten co so", "co so gdnn", "co so dao tao", "institution name"),
+        "commune_code": ("Mã xã", "ma xa"),
+        "commune": ("Xã, thị trấn", "xa", "xa thi tran", "dia ban"),
+        "trade": ("Nghề đào tạo", "nghe dao tao", "nghe", "trade"),
+        "level": ("Trình độ", "trinh do", "trinh do dao tao", "level"),
+        "places": ("Chỉ tiêu tuyển sinh", "chi tieu tuyen sinh", "chi tieu", "places"),
+        "enrolled": ("Số tuyển mới", "so tuyen moi", "tuyen moi", "da tuyen", "enrolled"),
+        "graduated": ("Số tốt nghiệp", "so tot nghiep", "tot nghiep", "graduated"),
+        "employed_12m": ("Có việc làm sau 12 tháng", "co viec lam sau 12 thang", "co viec lam", "employed 12m"),
+    },
+}
+
+#: Fields every table may have that carry no data.
+COMMON_FIELDS: dict[str, tuple[str, ...]] = {
+    "row_number": ("STT", "stt", "so tt", "so thu tu", "tt", "no"),
+    "total": ("Tổng số", "tong so", "tong", "tong cong", "cong", "total", "tong so hs", "tong so hs tot nghiep",
+              "tong so hoc sinh tot nghiep", "tong so tot nghiep"),
+    "note": ("Ghi chú", "ghi chu", "note", "notes"),
+}
+
+#: Destination columns of a wide layout, and destination cells of a long one: folded spellings.
+DESTINATION_WORDS: dict[str, tuple[str, ...]] = {
+    "thpt": ("thpt", "hoc thpt", "vao thpt", "vao lop 10", "lop 10", "lop 10 thpt", "hoc tiep thpt", "trung hoc pho thong",
+             "thpt cong lap", "general upper secondary", "vao lop 10 thpt"),
+    "gdtx": ("gdtx", "hoc gdtx", "giao duc thuong xuyen", "bo tuc thpt", "gdtx cap thpt", "hoc bo tuc",
+             "giao duc thuong xuyen cap thpt", "continuing education"),
+    "voc_intermediate": ("trung cap", "tc", "hoc trung cap", "trung cap nghe", "tcn", "9", "trung cap 9",
+                         "trung cap ke ca 9", "hoc nghe trung cap", "vocational intermediate"),
+    "voc_elementary": ("so cap", "sc", "hoc so cap", "so cap nghe", "hoc nghe so cap", "nghe ngan han",
+                       "vocational elementary"),
+    "voc_college": ("cao dang", "cd", "hoc cao dang", "cao dang nghe", "cdn", "vocational college"),
+    "university": ("dai hoc", "dh", "hoc dai hoc", "university"),
+    "employment": ("di lam", "lao dong", "viec lam", "tham gia lao dong", "di lam viec", "employment",
+                   "lao dong san xuat"),
+    "other": ("khac", "other", "huong khac"),
+    "unknown": ("khong ro", "chua ro", "khong nam duoc", "chua nam duoc", "unknown", "khong xac dinh"),
+}
+
+#: Total / subtotal rows: the folded label cell starts with one of these.
+TOTAL_WORDS: tuple[str, ...] = ("tong cong", "tong so", "tong", "cong", "toan huyen", "total", "sum", "grand total")
+#: Note rows below or inside a table: the folded first text cell starts with one of these.
+NOTE_WORDS: tuple[str, ...] = ("ghi chu", "nguon", "nguoi lap", "nguoi lap bieu", "thu truong", "hieu truong",
+                               "truong phong", "ky ten", "note", "source", "luu y", "chu thich", "xac nhan",
+                               "giam doc", "pho truong phong")
+
+LEVEL_WORDS: dict[str, tuple[str, ...]] = {
+    "THCS": ("thcs", "trung hoc co so", "lop 9", "9", "cap 2", "cap ii"),
+    "THPT": ("thpt", "trung hoc pho thong", "lop 12", "12", "cap 3", "cap iii"),
+}
+SCHOOL_LEVEL_WORDS: dict[str, tuple[str, ...]] = {
+    "THCS": ("thcs", "trung hoc co so"),
+    "THPT": ("thpt", "trung hoc pho thong"),
+    "THCS,THPT": ("thcs thpt", "thcs va thpt", "thpt thcs", "lien cap", "thcs va thpt lien cap", "thcs, thpt"),
+}
+SEX_WORDS: dict[str, tuple[str, ...]] = {"F": ("f", "nu", "female", "gai"), "M": ("m", "nam", "male", "trai")}
+ETHNICITY_WORDS: dict[str, tuple[str, ...]] = {
+    "kinh": ("kinh", "viet", "nguoi kinh"),
+    "khmer": ("khmer", "kho me", "khome", "kho-me", "khmer krom", "dan toc khmer", "nguoi khmer"),
+    "hoa": ("hoa", "nguoi hoa", "dan toc hoa"),
+    "unknown": ("khong ro", "chua ro", "unknown"),
+}
+BOOL_WORDS: dict[bool, tuple[str, ...]] = {
+    True: ("true", "1", "yes", "x", "co", "dung", "v", "y"),
+    False: ("false", "0", "no", "khong", "sai", "n"),
+}
+QUALIFICATION_WORDS: dict[str, tuple[str, ...]] = {
+    "none": ("none", "khong", "khong yeu cau", "lao dong pho thong", "khong yeu cau bang cap"),
+    "elementary": ("elementary", "so cap"), "intermediate": ("intermediate", "trung cap"),
+    "college": ("college", "cao dang"), "university": ("university", "dai hoc", "dai hoc tro len"),
+}
+VOC_LEVEL_WORDS: dict[str, tuple[str, ...]] = {
+    "elementary": ("elementary", "so cap"), "intermediate": ("intermediate", "trung cap"),
+    "college": ("college", "cao dang"),
+}
+
+
+def _index(words: dict) -> dict[str, object]:
+    out: dict[str, object] = {}
+    for code, spellings in words.items():
+        out[fold(str(code))] = code
+        for s in spellings:
+            out.setdefault(fold(s), code)
+    return out
+
+
+DESTINATION_INDEX = _index(DESTINATION_WORDS)
+LEVEL_INDEX = _index(LEVEL_WORDS)
+SCHOOL_LEVEL_INDEX = _index(SCHOOL_LEVEL_WORDS)
+SEX_INDEX = _index(SEX_WORDS)
+ETHNICITY_INDEX = _index(ETHNICITY_WORDS)
+BOOL_INDEX = {fold(s): v for v, ss in BOOL_WORDS.items() for s in ss}
+QUALIFICATION_INDEX = _index(QUALIFICATION_WORDS)
+VOC_LEVEL_INDEX = _index(VOC_LEVEL_WORDS)
+
+
+def _add_labels() -> None:
+    """Accept the shipped Vietnamese and English labels of every code too."""
+    from ..reference import labels
+
+    lab = labels()
+    for kind, index in (("destination", DESTINATION_INDEX), ("sex", SEX_INDEX), ("ethnicity", ETHNICITY_INDEX),
+                        ("qualification", QUALIFICATION_INDEX), ("voc_level", VOC_LEVEL_INDEX)):
+        for code, vi, en in lab.loc[lab["kind"] == kind, ["code", "label_vi", "label_en"]].itertuples(index=False):
+            for s in (vi, en):
+                index.setdefault(fold(s), code)
+
+
+_add_labels()
+
+
+def field_index(table: str) -> dict[str, str]:
+    """Folded header -> field for ``table`` (contract columns, import fields, common fields)."""
+    out: dict[str, str] = {}
+    for fld, spellings in COLUMNS[table].items():
+        out[fold(fld)] = fld
+        for s in spellings:
+            out.setdefault(fold(s), fld)
+    for fld, spellings in COMMON_FIELDS.items():
+        for s in spellings:
+            out.setdefault(fold(s), fld)
+    return out
+
+
+def header_field(table: str, parts: list[str]) -> tuple[str | None, str]:
+    """The field a column header means, from its header cells top to bottom (merged parents
+    repeated): tried as the lowest cell, then all cells joined, then the top cell. Returns
+    ``(field, how)``; ``field`` is ``None`` for an unknown header. A header naming a destination
+    is ``dest:CODE`` when the table is ``graduates``."""
+    idx = field_index(table)
+    texts = [p for p in parts if p and fold(p)]
+    if not texts:
+        return None, "empty header"
+    tries = [texts[-1], " ".join(dict.fromkeys(texts)), texts[0]]
+    for t in tries:
+        f = fold(t)
+        if table == "graduates" and f in DESTINATION_INDEX and f not in idx:
+            return f"dest:{DESTINATION_INDEX[f]}", t
+        if f in idx:
+            return idx[f], t
+        if table == "graduates" and f in DESTINATION_INDEX:
+            return f"dest:{DESTINATION_INDEX[f]}", t
+    return None, texts[-1]
+
+
+def template_columns(table: str) -> list[tuple[str, str]]:
+    """(contract column, Vietnamese template header) for the template sheet of ``table``."""
+    from ..validation import TABLE_SPECS
+
+    out = []
+    for spec in TABLE_SPECS[table]:
+        spellings = COLUMNS[table].get(spec.name)
+        out.append((spec.name, spellings[0] if spellings else spec.name))
+    return out

@@ -1,0 +1,74 @@
+"""Import problems: one message per problem naming file, sheet, row, column and value."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class ImportIssue:
+    """One problem found while importing.
+
+    ``file`` is the input file's name, ``sheet`` the worksheet (``None`` for a CSV file or a
+    problem with the whole file), ``row`` the row number Excel shows (CSV: the line number),
+    ``column`` the column letter and its header as written (``"D (Trung cấp)"``), ``value`` the
+    cell as written (``None`` when the problem has no single cell; ``"(not shown)"`` for personal
+    data), ``expected`` what the importer needs there, ``check`` a short name of the rule.
+    """
+
+    check: str
+    file: str
+    expected: str
+    sheet: str | None = None
+    row: int | None = None
+    column: str | None = None
+    value: str | None = None
+    severity: str = "error"
+
+    def __str__(self) -> str:
+        parts = [self.file]
+        if self.sheet is not None:
+            parts.append(f"sheet '{self.sheet}'")
+        if self.row is not None:
+            parts.append(f"row {self.row}")
+        if self.column:
+            parts.append(f"column {self.column}")
+        head = ", ".join(parts)
+        val = f": value {_quote(self.value)}" if self.value is not None else ""
+        return f"{head}{val}: expected {self.expected} [{self.check}]"
+
+    def to_dict(self) -> dict:
+        return {k: getattr(self, k) for k in ("check", "severity", "file", "sheet", "row", "column", "value",
+                                             "expected")}
+
+
+def _quote(value: str, limit: int = 80) -> str:
+    if value == "":
+        return "(empty)"
+    if value == "(not shown)":
+        return value
+    v = value if len(value) <= limit else value[: limit - 1] + "…"
+    return f"'{v}'"
+
+
+class ImportFailed(ValueError):
+    """The inputs cannot be imported; nothing was written. ``issues`` lists every problem found
+    (all of them, not the first only); the message lists them one per line."""
+
+    def __init__(self, issues: list[ImportIssue], out: Path | None = None) -> None:
+        self.issues = list(issues)
+        self.out = out
+        n = len(self.issues)
+        where = f" to {out}" if out is not None else ""
+        lines = [f"Import failed: {n} error{'s' * (n != 1)}; nothing was written{where}."]
+        lines += ["  " + str(i) for i in self.issues]
+        super().__init__("\n".join(lines))
+
+    @property
+    def messages(self) -> list[str]:
+        """Each issue as one line of text."""
+        return [str(i) for i in self.issues]
+
+
+class KeyMissing(ImportFailed):
+    """Student records cannot be pseudonymised: no usable key (the import refuses to run)."""

@@ -1,0 +1,203 @@
+"""Read input files (Excel workbooks, CSV) into plain grids of cells, refusing what cannot be read.
+
+A :class:`Grid` is one worksheet (or one CSV file): cell values as Excel stores them (text,
+numbers, dates, booleans; formulas as their **saved** results), each cell's number format
+(to tell a percentage or a date from a count), and the merged ranges.
+
+Formulas: openpyxl reads the result Excel saved with the file (``data_only=True``); it does not
+calculate. A workbook last written by a program that does not calculate (openpyxl itself,
+some exporters) has formulas without saved results: such a cell is reported (never read as
+empty); opening and saving the file in Excel or LibreOffice stores the results.
+
+Files refused, each with its own message: empty files, files that are not a workbook (a damaged
+zip container), password-protected (encrypted) workbooks, Excel 97-2003 ``.xls`` files, OpenDocument
+and other formats, CSV files that are not UTF-8 (UTF-16 "Unicode text" included).
+"""
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .issues import ImportIssue
+
+#: The first bytes of an OLE2 compound file: an Excel 97-2003 .xls file, or an encrypted
+#: (password-protected) .xlsx file, which Office wraps in the same container.
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ZIP_MAGIC = b"PK\x03\x04"
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
+CSV_SUFFIXES = (".csv",)
+
+
+@dataclass
+class Grid:
+    """One sheet as read: ``values[r][c]`` (0-based; Excel row = r + 1, column = c + 1),
+    ``formats`` the number format of each cell (``""`` for CSV), ``merged`` the merged ranges as
+    ``(min_row, min_col, max_row, max_col)`` (1-based, inclusive), ``no_cached`` the (row, col)
+    (1-based) of formula cells without a saved result."""
+
+    file: str
+    sheet: str | None
+    values: list[list[Any]]
+    formats: list[list[str]]
+    merged: list[tuple[int, int, int, int]] = field(default_factory=list)
+    no_cached: set[tuple[int, int]] = field(default_factory=set)
+    hidden: bool = False
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.values)
+
+    @property
+    def n_cols(self) -> int:
+        return max((len(r) for r in self.values), default=0)
+
+    def value(self, r: int, c: int) -> Any:
+        """Cell at Excel row ``r``, column ``c`` (1-based); ``None`` outside the grid."""
+        if 1 <= r <= len(self.values) and 1 <= c <= len(self.values[r - 1]):
+            return self.values[r - 1][c - 1]
+        return None
+
+    def fmt(self, r: int, c: int) -> str:
+        if 1 <= r <= len(self.formats) and 1 <= c <= len(self.formats[r - 1]):
+            return self.formats[r - 1][c - 1]
+        return ""
+
+
+def col_letter(c: int) -> str:
+    """Excel column letter of 1-based column ``c`` (1 -> A, 27 -> AA)."""
+    s = ""
+    while c:
+        c, rem = divmod(c - 1, 26)
+        s = chr(65 + rem) + s
+    return s
+
+
+class Unreadable(Exception):
+    def __init__(self, issue: ImportIssue) -> None:
+        self.issue = issue
+        super().__init__(str(issue))
+
+
+def _fail(name: str, check: str, expected: str, value: str | None = None) -> Unreadable:
+    return Unreadable(ImportIssue(check=check, file=name, expected=expected, value=value))
+
+
+def read_file(path: Path) -> list[Grid]:
+    """Every sheet of a workbook (or the one grid of a CSV file). Raises :class:`Unreadable`."""
+    path = Path(path)
+    name = path.name
+    if not path.is_file():
+        raise _fail(name, "file_missing", "an existing file")
+    data = path.read_bytes()
+    if len(data) == 0:
+        raise _fail(name, "empty_file", "a workbook or CSV file with data; this file is empty (0 bytes)")
+    suffix = path.suffix.lower()
+    if data.startswith(OLE2_MAGIC):
+        if _is_encrypted(data):
+            raise _fail(name, "password_protected",
+                        "a workbook without a password: this one is encrypted (password-protected); open it in "
+                        "Excel, remove the password (File > Info > Protect Workbook > Encrypt with Password, "
+                        "empty) and save it again")
+        raise _fail(name, "old_excel_format",
+                    "an Excel workbook in .xlsx format: this is an Excel 97-2003 (.xls) file; open it in Excel or "
+                    "LibreOffice and save it as .xlsx")
+    if suffix in WORKBOOK_SUFFIXES or data.startswith(ZIP_MAGIC):
+        if not data.startswith(ZIP_MAGIC):
+            raise _fail(name, "not_a_workbook",
+                        "an .xlsx workbook: the file does not start like one (it may be a renamed text, HTML or PDF "
+                        "file); open it in Excel and save it as .xlsx")
+        return _read_xlsx(path, data)
+    if suffix in CSV_SUFFIXES:
+        return [_read_csv(name, data)]
+    if suffix in (".ods", ".xls", ".xlsb", ".numbers"):
+        raise _fail(name, "unsupported_format",
+                    f"an .xlsx workbook or a .csv file: {suffix} files are not read; save it as .xlsx")
+    raise _fail(name, "unsupported_format", f"an .xlsx workbook or a .csv file (this file ends in "
+                                            f"'{path.suffix or '(nothing)'}')")
+
+
+def _is_encrypted(data: bytes) -> bool:
+    # An encrypted OOXML package is an OLE2 file whose directory holds the streams
+    # "EncryptionInfo" and "EncryptedPackage" (names stored in UTF-16LE).
+    return "EncryptionInfo".encode("utf-16-le") in data or "EncryptedPackage".encode("utf-16-le") in data
+
+
+def _read_xlsx(path: Path, data: bytes) -> list[Grid]:
+    import openpyxl
+
+    name = path.name
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+        bad = zf.testzip()
+    except (zipfile.BadZipFile, EOFError, ValueError):
+        raise _fail(name, "corrupt_workbook",
+                    "a readable .xlsx workbook: its zip container is damaged (a download or copy cut short?); "
+                    "get a fresh copy of the file") from None
+    if bad is not None:
+        raise _fail(name, "corrupt_workbook", f"a readable .xlsx workbook: part {bad} of its zip container is "
+                                              "damaged; get a fresh copy of the file")
+    if "xl/workbook.xml" not in zf.namelist():
+        raise _fail(name, "not_a_workbook", "an .xlsx workbook: the file is a zip archive but not an Excel "
+                                            "workbook (a Word or OpenDocument file?)")
+    try:
+        wb = openpyxl.load_workbook(io.BytesIO(data), data_only=True)
+        wbf = openpyxl.load_workbook(io.BytesIO(data), data_only=False, read_only=True)
+    except Exception as exc:  # openpyxl raises many types for broken parts
+        raise _fail(name, "corrupt_workbook", f"a readable .xlsx workbook; openpyxl could not read it "
+                                              f"({type(exc).__name__}: {exc})") from None
+    grids = []
+    for ws in wb.worksheets:
+        values, formats = [], []
+        for row in ws.iter_rows():
+            values.append([c.value for c in row])
+            formats.append([c.number_format or "" for c in row])
+        while values and all(v is None for v in values[-1]):
+            values.pop()
+            formats.pop()
+        merged = [(m.min_row, m.min_col, m.max_row, m.max_col) for m in ws.merged_cells.ranges]
+        no_cached: set[tuple[int, int]] = set()
+        fws = wbf[ws.title]
+        for r, row in enumerate(fws.iter_rows(values_only=True), start=1):
+            for c, v in enumerate(row, start=1):
+                if isinstance(v, str) and v.startswith("=") and (
+                        r > len(values) or c > len(values[r - 1]) or values[r - 1][c - 1] is None):
+                    no_cached.add((r, c))
+                    while len(values) < r:
+                        values.append([])
+                        formats.append([])
+        grids.append(Grid(file=name, sheet=ws.title, values=values, formats=formats, merged=merged,
+                          no_cached=no_cached, hidden=ws.sheet_state != "visible"))
+    wbf.close()
+    return grids
+
+
+def _read_csv(name: str, data: bytes) -> Grid:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise _fail(name, "csv_encoding",
+                    "a CSV file in UTF-8: this one is UTF-16 (Excel's 'Unicode Text'); save it from Excel as "
+                    "'CSV UTF-8 (Comma delimited)'")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise Unreadable(ImportIssue(
+            check="csv_encoding", file=name, row=line, value=data[exc.start: exc.start + 4].hex(" "),
+            expected=f"a CSV file in UTF-8: byte {exc.start} (line {line}) is not UTF-8, so the file was saved in "
+                     "another encoding (Windows-1258, TCVN3 or Latin-1?); save it from Excel as "
+                     "'CSV UTF-8 (Comma delimited)'")) from None
+    if not text.strip():
+        raise _fail(name, "empty_file", "a CSV file with a header row and data; this one has no text")
+    try:
+        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+        delim = dialect.delimiter
+    except csv.Error:
+        delim = ","
+    rows = list(csv.reader(io.StringIO(text), delimiter=delim))
+    values = [[(v if v.strip() != "" else None) for v in r] for r in rows]
+    while values and all(v is None for v in values[-1]):
+        values.pop()
+    return Grid(file=name, sheet=None, values=values, formats=[[""] * len(r) for r in values])
