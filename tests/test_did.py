@@ -391,3 +391,165 @@ def test_anticipation_shifts_the_base_period(frames):
     dy = wide[2006] - wide[2004]  # group 2006 with one period of anticipation: base 2004
     assert_allclose(gt.loc[(2006, 2006), "estimate"], dy[g == 2006].mean() - dy[g == 0].mean(), rtol=1e-10)
     assert res.pretest.df == len(res.att_gt().query("time + 1 < group"))
+
+
+# ---------------------------------------------------------------- small-sample inference (opt-in)
+SMALL = dict(outcome="y", unit="school", time="year", group="first")
+
+
+@pytest.fixture(scope="module")
+def small_panel():
+    """36 schools in 9 districts, groups 0 (never), 3, 4, 5 with 9 schools each, 6 periods, no covariate."""
+    d = _panel(n=36, T=6, seed=21, groups=(0, 3, 4, 5))
+    g = np.repeat(np.array([0, 3, 4, 5]), 9)
+    d["first"] = np.repeat(g, 6)
+    d["district"] = np.repeat(np.arange(36) % 9, 6)
+    return d
+
+
+def _quiet(d, **kw):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return staggered_did(d, **kw)
+
+
+def test_t_inference_uses_the_same_errors_with_t_critical_values(small_panel):
+    r = staggered_did(small_panel, **SMALL)
+    t = staggered_did(small_panel, **SMALL, inference="t")
+    h = staggered_did(small_panel, **SMALL, inference="t_hc1")
+    G = 36
+    assert t.df == G - 1 and r.df is None and t.n_clusters == G
+    assert_allclose(t.params, r.params, rtol=0, atol=0)  # estimates never change
+    assert_allclose(t.std_errors, r.std_errors, rtol=1e-12)
+    assert_allclose(h.std_errors, r.std_errors * np.sqrt(G / (G - 1)), rtol=1e-12)
+    q = 2.0301079282503425  # scipy.stats.t.ppf(0.975, 35)
+    for res in (t, h):
+        ci = res.conf_int(0.95).iloc[0]
+        assert_allclose(ci["ci_high"] - res.params["ATT"], q * res.std_errors["ATT"], rtol=1e-10)
+        gt = res.att_gt()
+        assert_allclose(gt["ci_high"] - gt["estimate"], q * gt["std_error"], rtol=1e-10)
+        dyn = res.aggregate("dynamic")
+        assert dyn.critical_value == pytest.approx(q) and dyn.overall.df == G - 1
+        f = dyn.to_frame()
+        from scipy import stats as st
+        assert_allclose(f["p_value"], 2 * st.t.sf(np.abs(f["estimate"] / f["std_error"]), G - 1), rtol=1e-10)
+    assert_allclose(h.att_gt()["std_error"], r.att_gt()["std_error"] * np.sqrt(G / (G - 1)), rtol=1e-12)
+    assert "t(G-1)" in h.info["inference"] and h.info["n_clusters"] == G
+
+
+def test_jackknife_equals_brute_force_leave_one_out(small_panel):
+    """Known answer: refit on the data without each school and apply (G-1)/G * sum (est_-i - mean)^2."""
+    d = small_panel
+    jk = staggered_did(d, **SMALL, inference="jackknife")
+    ids = np.sort(d["school"].unique())
+    loo_simple, loo_dyn, loo_gt = [], [], []
+    for i in ids:
+        r = _quiet(d.loc[d["school"] != i], **SMALL)
+        loo_simple.append(float(r.params["ATT"]))
+        loo_dyn.append(r.aggregate("dynamic").to_frame()["estimate"].to_numpy())
+        loo_gt.append(r.att_gt()["estimate"].to_numpy())
+    G = len(ids)
+
+    def jse(x):
+        x = np.asarray(x)
+        return np.sqrt((G - 1) / G * ((x - x.mean(axis=0)) ** 2).sum(axis=0))
+
+    assert_allclose(jk.std_errors["ATT"], jse(loo_simple), rtol=1e-10)
+    assert_allclose(jk.aggregate("dynamic").to_frame()["std_error"], jse(loo_dyn), rtol=1e-10)
+    assert_allclose(jk.att_gt()["std_error"], jse(loo_gt), rtol=1e-10)
+    # covariance of the components: the jackknife one
+    V = jk.aggregate("dynamic").vcov
+    x = np.asarray(loo_dyn)
+    assert_allclose(V, (G - 1) / G * (x - x.mean(0)).T @ (x - x.mean(0)), rtol=1e-10)
+    assert jk.conf_int().iloc[0]["ci_high"] - jk.params["ATT"] == pytest.approx(
+        2.0301079282503425 * jk.std_errors["ATT"], rel=1e-10)
+
+
+def test_jackknife_by_cluster_and_when_a_cluster_carries_the_only_comparison(small_panel):
+    d = small_panel
+    jk = staggered_did(d, **SMALL, inference="jackknife", cluster="district")
+    loo = [float(_quiet(d.loc[d["district"] != c], **SMALL).params["ATT"]) for c in range(9)]
+    x = np.array(loo)
+    assert jk.n_clusters == 9 and jk.df == 8
+    assert jk.std_errors["ATT"] == pytest.approx(np.sqrt(8 / 9 * ((x - x.mean()) ** 2).sum()), rel=1e-10)
+    # a single never-treated school: leaving it out leaves no comparison for control="never"
+    one = d.loc[(d["first"] > 0) | (d["school"] == 1)]
+    r = _quiet(one, **SMALL, control="never", inference="jackknife")
+    assert np.isnan(r.std_errors["ATT"]) and np.isfinite(r.params["ATT"])
+    assert any("jackknife" in n for n in r.simple.notes)
+
+
+def test_clustered_analytic_errors(small_panel):
+    d = small_panel
+    r = staggered_did(d, **SMALL)
+    c = staggered_did(d, **SMALL, inference="t_hc1", cluster="district")
+    inf = r.aggregate("simple").influence_function[:, 0]
+    district = d.drop_duplicates("school").sort_values("school")["district"].to_numpy()
+    V = (pd.Series(inf).groupby(district).sum() ** 2).sum() / len(inf) ** 2 * 9 / 8
+    assert c.std_errors["ATT"] == pytest.approx(np.sqrt(V), rel=1e-12)
+    assert c.df == 8 and c.info["cluster"] == "district"
+    same = staggered_did(d, **SMALL, inference="t", cluster="school")
+    assert_allclose(same.std_errors, r.std_errors, rtol=1e-12)
+    # the bootstrap takes the fit's cluster by default and keeps the t critical value
+    b = c.aggregate("simple", bootstrap=True, reps=999, seed=4)
+    assert b.bootstrap["n_clusters"] == 9 and b.overall.df == 8
+    assert b.overall.std_errors["ATT"] == pytest.approx(c.std_errors["ATT"], rel=0.25)
+
+
+def test_hotelling_pretest_known_answer_and_power(small_panel, planted):
+    r = staggered_did(small_panel, **SMALL)
+    dyn = r.aggregate("dynamic")
+    f = dyn.to_frame()
+    pre = (f["event_time"] < 0).to_numpy()
+    a = f["estimate"].to_numpy()[pre]
+    G, q = 36, int(pre.sum())
+    V = dyn.vcov[np.ix_(pre, pre)] * G / (G - 1)
+    F = (G - q) / (q * (G - 1)) * float(a @ np.linalg.solve(V, a))
+    t = r.pretest_small_sample
+    assert t.distribution == "F" and t.df == (q, G - q)
+    assert t.statistic == pytest.approx(F, rel=1e-10)
+    from scipy import stats as st
+    assert t.p_value == pytest.approx(st.f.sf(F, q, G - q), rel=1e-10)
+    # cells version: the R did cells, same construction
+    cells = r.hotelling_pretest(over="cells")
+    assert cells.df[0] == r.pretest.df
+    # power: trends parallel only given x, and x is left out (3000 units)
+    d, _ = planted
+    assert staggered_did(d, **PANEL).pretest_small_sample.p_value < 1e-6
+    # too few clusters for the number of pre-period estimates: no test
+    few = staggered_did(small_panel.assign(region=small_panel["school"] % 6), **SMALL, inference="t", cluster="region")
+    assert few.hotelling_pretest(over="cells") is None  # 6 clusters <= 6 pre-treatment cells
+    assert few.hotelling_pretest(over="event_time").df == (3, 3)  # 3 pre-period event times
+    with pytest.raises(ValueError, match="over must be"):
+        r.hotelling_pretest(over="leads")
+
+
+def test_small_sample_bad_input(small_panel):
+    with pytest.raises(ValueError, match="inference must be one of"):
+        staggered_did(small_panel, **SMALL, inference="z")
+    with pytest.raises(ValueError, match="cluster needs inference"):
+        staggered_did(small_panel, **SMALL, cluster="district")
+    jk = staggered_did(small_panel, **SMALL, inference="jackknife")
+    with pytest.raises(ValueError, match="cannot be combined"):
+        jk.aggregate("simple", bootstrap=True, reps=9)
+    with pytest.raises(DiDInputError, match="cluster column 'nope' not found"):
+        staggered_did(small_panel, **SMALL, inference="t", cluster="nope")
+
+
+def test_small_sample_results_are_read_only(small_panel):
+    res = staggered_did(small_panel, **SMALL, inference="jackknife")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        res.inference = "normal"
+    agg = res.aggregate("dynamic")
+    assert not agg.vcov.flags.writeable
+    with pytest.raises(ValueError):
+        agg.vcov[0, 0] = 1.0
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        agg.vcov = None
+    assert isinstance(res.pretest_small_sample, results_module.TestResult)
+    with pytest.raises(AttributeError):
+        res.pretest_small_sample = None
+    assert agg.overall.tests["pretest_small_sample"] is res.pretest_small_sample
+    with pytest.raises(TypeError):
+        agg.overall.tests["x"] = None
+    assert "jackknife" in agg.overall.cov_type and "jackknife" in str(res)
