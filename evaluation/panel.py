@@ -366,3 +366,36 @@ def student_cells(cohort: Any, *, level: str, unknown_in_denominator: bool = Tru
     cells.attrs.update(level=level, keys=tuple(keys), source="students" if use_students else "graduates",
                        unknown_in_denominator=bool(unknown_in_denominator))
     return cells
+
+
+#: Columns of the school-year panel that describe the school's counseling, carried to group panels.
+_TREATMENT_COLUMNS = ("coverage_status", "covered", "first_covered", "treated", "event_time",
+                      "counselors_per_100", "khmer_commune")
+
+
+def school_year_group_panel(cohort: Any, *, level: str, by: str, panel: pd.DataFrame | None = None,
+                            unknown_in_denominator: bool = True, targets: pd.DataFrame | None = None,
+                            khmer_commune_threshold: float = 0.15) -> pd.DataFrame:
+    """One row per school x year x group of ``by`` (``sex``, ``ethnicity`` or ``poor_household``).
+
+    The graduates of each group, their vocational count and rate (definitions as in
+    ``school_year_panel``), with the school-year's counseling columns (``treated``,
+    ``first_covered``, ...) attached, so that an effect estimator can be fitted on one group's
+    rows or compare groups (effect heterogeneity by sex, say). ``panel`` is the level's
+    ``school_year_panel`` when already built. Raises ``ValueError`` when the data have no such
+    breakdown.
+    """
+    cells = student_cells(cohort, level=level, unknown_in_denominator=unknown_in_denominator, targets=targets)
+    if by not in cells.attrs.get("keys", ()):
+        raise ValueError(f"{level}: the data have no {by!r} breakdown (cells by {', '.join(cells.attrs.get('keys', ())) or 'school and year only'})")
+    sums = (cells.groupby(["school_id", "year", by], observed=True, sort=True)[["graduates", "vocational", "voc_target",
+                                                                                 "unknown"]].sum().reset_index())
+    sums = sums[sums["graduates"] > 0]
+    sums["rate"] = sums["vocational"] / sums["graduates"]
+    if panel is None:
+        panel = school_year_panel(cohort, level=level, unknown_in_denominator=unknown_in_denominator,
+                                  targets=targets, khmer_commune_threshold=khmer_commune_threshold)
+    keep = ["school_id", "year", "level", "commune_code", "ethnic_boarding", "disadvantaged", *_TREATMENT_COLUMNS]
+    out = sums.merge(panel.loc[:, keep], on=["school_id", "year"], how="inner", validate="many_to_one")
+    out[by] = out[by].astype(str)
+    return out.sort_values(["school_id", "year", by], kind="stable").reset_index(drop=True)

@@ -217,3 +217,19 @@ def test_khmer_commune_flag_follows_the_threshold(sample_cohort):
     p = school_year_panel(sample_cohort, level="THCS", khmer_commune_threshold=0.15)
     assert (p["khmer_commune"] == (p["khmer_share"] >= 0.15)).all()
     assert 0 < p["khmer_commune"].sum() < len(p)
+
+
+def test_group_panel_adds_up_to_the_school_year_panel(sample_cohort):
+    """Summing the sex groups gives back each school-year's graduates and vocational counts."""
+    from evaluation.panel import school_year_group_panel, school_year_panel
+
+    panel = school_year_panel(sample_cohort, level="THCS")
+    by_sex = school_year_group_panel(sample_cohort, level="THCS", by="sex", panel=panel)
+    assert set(by_sex["sex"]) == {"F", "M"}
+    back = by_sex.groupby(["school_id", "year"])[["graduates", "vocational"]].sum()
+    ref = panel.set_index(["school_id", "year"])[["graduates", "vocational"]]
+    pd.testing.assert_frame_equal(back.sort_index(), ref.sort_index(), check_dtype=False)
+    merged = by_sex.merge(panel[["school_id", "year", "treated"]], on=["school_id", "year"], suffixes=("", "_p"))
+    assert (merged["treated"] == merged["treated_p"]).all()
+    with pytest.raises(ValueError, match="no 'religion' breakdown"):
+        school_year_group_panel(sample_cohort, level="THCS", by="religion", panel=panel)
