@@ -6,6 +6,8 @@ Commands:
   run       run a review cycle: notebooks -> evidence bundle
   batch     run many cycles (districts, provinces, years), locally or on a Dask cluster
   compare   stack the evidence of many bundles into cross-district tables and a ranked figure
+  template  write the Vietnamese Excel template for entering cohort data
+  import    import Excel workbooks / CSV files into a validated cohort data folder
 """
 from __future__ import annotations
 
@@ -83,6 +85,49 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_template(args: argparse.Namespace) -> int:
+    from .importer import write_template
+
+    try:
+        out = write_template(Path(args.out), data=args.data)
+    except (ValueError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"template written to {out}")
+    return 0
+
+
+def _years_arg(text: str | None) -> list[int] | None:
+    if not text:
+        return None
+    a, _, b = text.partition("-")
+    try:
+        lo, hi = int(a), int(b or a)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--years {text!r}: expected a range such as 2018-2025") from None
+    return list(range(lo, hi + 1))
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from .importer import ImportFailed, import_files
+
+    try:
+        res = import_files(args.files, Path(args.out), kind=args.kind, geography=args.geography,
+                           years=_years_arg(args.years), base=args.base, key_file=args.key_file,
+                           overwrite=args.overwrite)
+    except ImportFailed as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    except argparse.ArgumentTypeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    rows = ", ".join(f"{t} {n}" for t, n in res.tables.items())
+    print(f"imported into {res.out} ({rows}); decisions in {res.out / 'import_report.md'}")
+    for w in res.validation.warnings:
+        print(f"  {w}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m evaluation",
                                      description="Vocational streaming and career counseling review toolkit")
@@ -127,6 +172,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="folder for the comparison tables and figures")
     p.add_argument("--lang", choices=["vi", "en"], default="en", help="language of the figure (default en)")
     p.set_defaults(func=cmd_compare)
+
+    p = sub.add_parser("template", help="write the Vietnamese Excel template for entering cohort data")
+    p.add_argument("--out", required=True, help="workbook to write (.xlsx)")
+    p.add_argument("--data", default=None, help="fill the template with this cohort data folder's tables")
+    p.set_defaults(func=cmd_template)
+
+    from .contract import ALL_TABLES, GEOGRAPHIES
+
+    p = sub.add_parser("import", help="import Excel workbooks / CSV files into a validated cohort data folder")
+    p.add_argument("files", nargs="+", help="workbooks (.xlsx) and CSV files to import")
+    p.add_argument("--out", required=True, help="cohort data folder to write (must not exist or be empty)")
+    p.add_argument("--kind", choices=ALL_TABLES, default=None,
+                   help="the table every sheet holds, when the sheet names do not say it")
+    p.add_argument("--geography", choices=GEOGRAPHIES, default="pre2025",
+                   help="communes in the inputs are named as before (pre2025, default) or after 1/7/2025")
+    p.add_argument("--years", default=None, help="graduation years of the review cycle, e.g. 2018-2025")
+    p.add_argument("--base", default=None, help="a cohort folder whose tables complete the inputs")
+    p.add_argument("--key-file", default=None,
+                   help="pseudonymisation key file for student lists (outside the repository); default: "
+                        "$EVALUATION_PSEUDONYM_KEY_FILE or $EVALUATION_PSEUDONYM_KEY")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing output folder")
+    p.set_defaults(func=cmd_import)
     return parser
 
 
