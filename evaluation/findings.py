@@ -195,9 +195,34 @@ def _quality_findings(folder: Path) -> list[Finding]:
     return [Finding("data_quality", "", vi, en, float(n_warn), "warnings", "data_quality")]
 
 
+def _paired(topic: str, source: str, sentences: dict[str, list[str]]) -> list[Finding]:
+    """Findings from a module's ``{"vi": [...], "en": [...]}`` sentences (same order in both)."""
+    return [Finding(topic, "", vi, en, None, "", source) for vi, en in zip(sentences["vi"], sentences["en"])]
+
+
+def _labour_findings(folder: Path) -> list[Finding]:
+    from .labour import labour_findings
+
+    return _paired("labour", "labour_alignment", labour_findings(read_table(folder, "labour_alignment")))
+
+
+def _network_findings(folder: Path) -> list[Finding]:
+    from .labour import network_findings
+
+    return _paired("network", "vocational_network", network_findings(read_table(folder, "vocational_network")))
+
+
+def _projection_findings(folder: Path) -> list[Finding]:
+    from .projections import projection_findings
+
+    return _paired("projection", "projections", projection_findings(read_table(folder, "projections")))
+
+
 _SECTIONS = (("data_quality", _quality_findings), ("uptake_by_year", _uptake_findings),
              ("uptake_by_commune", _commune_findings), ("coverage_by_year", _coverage_findings),
-             ("trend", _trend_findings), ("effect_overall", _effect_findings), ("equity_gaps", _equity_findings))
+             ("trend", _trend_findings), ("effect_overall", _effect_findings), ("equity_gaps", _equity_findings),
+             ("projections", _projection_findings), ("labour_alignment", _labour_findings),
+             ("vocational_network", _network_findings))
 
 
 def review_findings(folder: str | Path) -> list[Finding]:
