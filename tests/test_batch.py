@@ -220,3 +220,16 @@ def test_format_summary_lists_every_cycle():
     assert "a" in text and "12.3 s" in text and "/o/a" in text
     assert "failed (3 tries)" in text and "01.ipynb: boom (log: /o/batch-logs/b.log)" in text
     assert text.splitlines()[-1] == "2 cycles: 1 ok, 0 skipped (bundle current), 1 failed"
+
+
+def test_daemonic_worker_runs_the_cycle_in_a_child_process(tmp_path, cohorts, notebooks, monkeypatch):
+    """A nanny's default (daemonic) worker may not start processes itself: the cycle goes to a
+    child Python process, and its result comes back the same."""
+    import multiprocessing
+
+    monkeypatch.setattr(multiprocessing.current_process(), "daemon", True)
+    spec = CycleSpec("broken_x", str(TEMPLATE), {"data": str(cohorts["broken"])})
+    r = run_cycle(spec, out=tmp_path, notebooks=str(notebooks), report=False)
+    assert r.status == "failed" and r.exit_code == 1 and "breaks the data contract" in r.reason
+    assert r.worker and int(r.worker.rsplit(":", 1)[1]) != __import__("os").getpid(), "ran in another process"
+    assert Path(r.log).is_file()
