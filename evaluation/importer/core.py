@@ -199,6 +199,21 @@ def _read_sheet(grid: Grid, table: str, lay: Layout, log: _Log, *, privacy: bool
                            "THPT, GDTX, Trung cấp, Sơ cấp, ...); the header names: "
                            + ", ".join(c.label for c in lay.columns if c.header))
         return []
+    # every required column of the contract, or what stands for it
+    alternatives = {"school_id": ("school",), "commune_code": ("commune",), "student_key": ("person_id", "person_name"),
+                    "residence_commune_code": ("residence_commune",), "district_name": ("commune_code", "commune_name"),
+                    "province_name": ("commune_code", "commune_name"), "sex": ("female_mark",),
+                    "poor_household": (), "counseled": ()}
+    optional_here = {"level", "year", "survey_year", "poor_household", "counseled", "residence_commune_code"}
+    if lay.wide:
+        optional_here |= {"destination", "students"}
+    missing = [s.name for s in TABLE_SPECS[table] if s.required and s.name not in by and s.name not in optional_here
+               and not any(a in by for a in alternatives.get(s.name, ()))]
+    if missing:
+        log.error(check="missing_column", file=grid.file, sheet=grid.sheet, row=lay.header_rows[0],
+                  expected=f"a column for {', '.join(missing)} (table {table}); the header names: "
+                           + ", ".join(c.label for c in lay.columns if c.header))
+        return []
     # text: decode every text cell of each used column (NFC, TCVN3, VNI), decided per column
     data_rows = [r for r, k in lay.rows if k in ("data", "total")]
     cellv: dict[tuple[int, int], Any] = {}

@@ -150,6 +150,10 @@ def find_layout(grid: Grid, table: str, issues: list[ImportIssue]) -> Layout | N
             expected=f"a header row naming the columns of table {table} (e.g. {known}) in the first "
                      f"{MAX_HEADER_SCAN} rows; none was found"))
         return None
+    # a header cell merged down from the row above: the header starts there
+    tops = [merged[(r0, c)][0] for c in range(1, grid.n_cols + 1) if (r0, c) in merged]
+    if tops and min(tops) < r0 and r0 - min(tops) <= 2:
+        r0 = min(tops)
     r1 = r0
     while r1 < r0 + 2 and r1 < grid.n_rows:
         grow = False
@@ -197,6 +201,15 @@ def _is_numbering_row(values: list[Any]) -> bool:
     return len(nums) >= 3 and nums == list(range(nums[0], nums[0] + len(nums)))
 
 
+def _numeric_like(v: Any) -> bool:
+    """A number, or text that holds one ("1.234", "25%")."""
+    if isinstance(v, bool) or v is None:
+        return False
+    if isinstance(v, (int, float)):
+        return True
+    return isinstance(v, str) and bool(re.fullmatch(r"[\d.,\s%+-]*\d[\d.,\s%+-]*", v.strip()))
+
+
 def _starts_with(f: str, words: tuple[str, ...]) -> bool:
     return any(f == w or f.startswith(w + " ") for w in words)
 
@@ -223,8 +236,7 @@ def _classify_rows(grid: Grid, merged: dict, lay: Layout, issues: list[ImportIss
             lay.rows.append((r, "total"))
             continue
         has_key = any(_text(grid.value(r, c.index)) for c in keys)
-        has_num = any(grid.value(r, c.index) is not None and _text(grid.value(r, c.index)) not in ("", "-", "–")
-                      for c in num_cols)
+        has_num = any(_numeric_like(grid.value(r, c.index)) for c in num_cols)
         if texts and _starts_with(texts[0], NOTE_WORDS) and not has_num:
             lay.rows.append((r, "note"))
             continue
