@@ -168,8 +168,12 @@ def _read_sheet(grid: Grid, table: str, lay: Layout, log: _Log, *, privacy: bool
         elif c.field in ("row_number", "note"):
             info["ignored_columns"].append(c.label)
         else:
-            info["columns"].append({"column": c.label if not (privacy and c.field in _PERSONAL) else c.label,
-                                    "field": c.field, "matched": c.how})
+            fld = c.field
+            if lay.wide and fld in ("students", "total"):
+                fld = "total of the row (checked against the destination columns, not written)"
+            elif fld in _PERSONAL:
+                fld = f"{fld} (used for the pseudonymous key, then dropped)"
+            info["columns"].append({"column": c.label, "field": fld, "matched": c.how})
     kinds = [k for _, k in lay.rows]
     for k in ("data", "total", "note", "blank", "numbering", "error"):
         if kinds.count(k):
@@ -407,6 +411,12 @@ def _commune_registers(communes: list[_Rec] | None, base: dict[str, pd.DataFrame
     return pre, post, members
 
 
+def _no_match(v: str):
+    from .vntext import NameMatch
+
+    return NameMatch(v, None, "unmatched")
+
+
 def _resolve_communes(recs: list[_Rec], fields: tuple[str, str], target: str, pre: dict, post: dict,
                       members: dict, geography: str, log: _Log, table: str) -> None:
     """Set ``target`` (a pre-2025 commune code) from the code field or the name field."""
@@ -422,10 +432,18 @@ def _resolve_communes(recs: list[_Rec], fields: tuple[str, str], target: str, pr
         v = r.values.pop(name_f, None) if f == name_f else r.values.get(code_f)
         if f == code_f:
             r.values.pop(name_f, None)
+        elif name_f in r.cols:
+            r.cols[target] = r.cols[name_f]
         if not v:
             continue
         v = str(v)
         mp, mq = m_pre[v], m_post[v]
+        if f == code_f:  # a code is a code: only codes match it, never a name that folds alike
+            mp = mp if mp.how.startswith("code") else _no_match(v)
+            mq = mq if mq.how.startswith("code") else _no_match(v)
+            if mp.code is None and mq.code is None:
+                r.values[target] = v  # not a known code: the validation reports it against the communes table
+                continue
         col = r.cols.get(f, f)
         if geography == "pre2025":
             if mp.code is not None:

@@ -56,7 +56,7 @@ class ImportFailed(ValueError):
     (all of them, not the first only); the message lists them one per line."""
 
     def __init__(self, issues: list[ImportIssue], out: Path | None = None) -> None:
-        self.issues = list(issues)
+        self.issues = list(dict.fromkeys(issues))  # one message per problem, in the order found
         self.out = out
         n = len(self.issues)
         where = f" to {out}" if out is not None else ""

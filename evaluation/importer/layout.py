@@ -116,6 +116,11 @@ def _filled(grid: Grid, merged: dict, r: int, c: int) -> Any:
 
 
 def _score_row(grid: Grid, merged: dict, r: int, table: str) -> int:
+    """How many fields of ``table`` the cells of row ``r`` name (0 for a row holding numbers: a
+    header row is text)."""
+    row = [grid.value(r, c) for c in range(1, grid.n_cols + 1)]
+    if sum(isinstance(v, (int, float)) and not isinstance(v, bool) for v in row) > 1:
+        return 0
     seen, score = set(), 0
     for c in range(1, grid.n_cols + 1):
         v = _filled(grid, merged, r, c)
@@ -235,7 +240,7 @@ def _classify_rows(grid: Grid, merged: dict, lay: Layout, issues: list[ImportIss
         if any(_starts_with(t, TOTAL_WORDS) for t in labels + texts[:2] if t):
             lay.rows.append((r, "total"))
             continue
-        has_key = any(_text(grid.value(r, c.index)) for c in keys)
+        has_key = any(_text(_filled(grid, merged, r, c.index)) for c in keys)
         has_num = any(_numeric_like(grid.value(r, c.index)) for c in num_cols)
         if texts and _starts_with(texts[0], NOTE_WORDS) and not has_num:
             lay.rows.append((r, "note"))

@@ -373,15 +373,49 @@ class NameMatch:
         return "; ".join(f"{c} ({n})" for c, n in self.candidates)
 
 
+def _norm(text: str) -> str:
+    """NFC, lower case, every run of characters other than letters and digits one space: the same
+    length and character positions as :func:`fold` of the same text."""
+    s = unicodedata.normalize("NFC", str(text)).lower()
+    s = "".join(ch if (ch.isalnum() and (ch.isascii() or _VIET_LETTER.fullmatch(ch))) else " " for ch in s)
+    return re.sub(r" +", " ", s).strip()
+
+
+def _strip_marks(ch: str, *, keep_shape: bool) -> str:
+    d = unicodedata.normalize("NFD", ch.replace("đ", "d") if not keep_shape else ch)
+    marks = _TONES if keep_shape else None
+    return unicodedata.normalize("NFC", "".join(c for c in d if not unicodedata.combining(c)
+                                               or (marks is not None and c not in marks)))
+
+
+def compatible(typed: str, register: str) -> bool:
+    """True when ``typed`` is ``register`` with some diacritics left out (never with other ones):
+    each letter is the register's letter, or it without its tone mark, or its bare base letter.
+    ``compatible("nhi long", "nhị long")`` but not ``compatible("mỹ cầm", "mỹ cẩm")``."""
+    a, b = _norm(typed), _norm(register)
+    if len(a) != len(b):
+        return False
+    return all(x == y or x == _strip_marks(y, keep_shape=True) or x == _strip_marks(y, keep_shape=False)
+               for x, y in zip(a, b))
+
+
+def _unit_core(name: str, kind: str) -> tuple[str | None, str]:
+    """:func:`split_unit`, but the core keeps its diacritics (for :func:`compatible`)."""
+    n = _norm(name)
+    p, core = split_unit(name, kind=kind)
+    return p, n[len(n) - len(core):] if core else ""
+
+
 def match_names(names: Iterable[str], register: Mapping[str, str], *, kind: str = "commune",
                 n_candidates: int = 3) -> dict[str, NameMatch]:
     """Match each distinct name to a code of ``register`` (code -> name), never guessing.
 
-    Rules, in order, each needing exactly one hit: the code itself; the name folded
-    (:func:`fold`: case, spacing, diacritics); the name without its unit prefix ("Xã", "X.",
-    "Thị trấn", "TT"; for schools "Trường" and the level), provided the prefixes agree when both
-    are written. Zero hits: ``unmatched``, with the closest register names as candidates; two or
-    more: ``ambiguous``, with all of them.
+    Rules, in order, each needing exactly one hit: the code itself; the name compared without
+    case, spacing or punctuation and with missing diacritics allowed (:func:`compatible`: a
+    letter may lack its marks, but a different mark is a different name); the same without the
+    unit prefix ("Xã", "X.", "Thị trấn", "TT"; for schools "Trường" and the level), provided
+    the prefixes agree when both are written. Zero hits: ``unmatched``, with the closest register
+    names as candidates; two or more: ``ambiguous``, with all of them.
     """
     codes = {str(c): str(n) for c, n in register.items()}
     by_code_folded: dict[str, list[str]] = {}
@@ -402,27 +436,32 @@ def match_names(names: Iterable[str], register: Mapping[str, str], *, kind: str 
             out[raw] = NameMatch(name, name, "matched", "code")
             continue
         hits = by_code_folded.get(fold(name), [])
-        if len(hits) == 1:
+        if len(hits) == 1 and _norm(hits[0]) == _norm(name):
             out[raw] = NameMatch(name, hits[0], "matched", "code (case/spacing)")
             continue
-        hits = sorted(set(by_fold.get(fold(name), [])))
+        near = sorted(set(by_fold.get(fold(name), [])))
+        hits = [c for c in near if compatible(name, codes[c])]
         if len(hits) == 1:
             out[raw] = NameMatch(name, hits[0], "matched", "name" if nfc(codes[hits[0]]) == name else
-                                 "name (case, spacing or diacritics differ)")
+                                 "name (case, spacing or missing diacritics)")
             continue
         if len(hits) > 1:
             out[raw] = NameMatch(name, None, "ambiguous", candidates=tuple((c, codes[c]) for c in hits))
             continue
         p, core = split_unit(name, kind=kind)
+        _, core_vn = _unit_core(name, kind)
         entries = by_core.get(core, []) if core else []
-        fits = sorted({c for q, c in entries if p is None or q is None or q == p})
+        fits = sorted({c for q, c in entries if (p is None or q is None or q == p)
+                       and compatible(core_vn, _unit_core(codes[c], kind)[1])})
         if len(fits) == 1:
             out[raw] = NameMatch(name, fits[0], "matched", "name without its prefix")
         elif len(fits) > 1:
             out[raw] = NameMatch(name, None, "ambiguous", candidates=tuple((c, codes[c]) for c in fits))
         else:
+            cands = tuple((c, codes[c]) for c in near) or tuple(
+                (c, codes[c]) for q, c in sorted(entries, key=lambda e: e[1]))
             out[raw] = NameMatch(name, None, "unmatched",
-                                 candidates=_closest(name, codes, kind=kind, n=n_candidates))
+                                 candidates=cands or _closest(name, codes, kind=kind, n=n_candidates))
     return out
 
 
