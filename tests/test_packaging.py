@@ -9,7 +9,7 @@ import yaml
 from evaluation.paths import ROOT
 
 # conda-forge names of the packages whose PyPI name differs
-CONDA_NAMES = {"pyyaml": "pyyaml", "python-docx": "python-docx"}
+CONDA_NAMES = {"pyyaml": "pyyaml", "python-docx": "python-docx", "duckdb": "python-duckdb"}
 
 
 def _norm(req: str) -> tuple[str, str]:
