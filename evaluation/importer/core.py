@@ -28,7 +28,7 @@ from ..contract import ALL_DESTINATIONS, ALL_TABLES, DESTINATIONS, GEOGRAPHIES, 
 from ..reference import commune_crosswalk
 from ..validation import TABLE_SPECS, check_tables, validate_folder
 from . import cells as C
-from .headers import SKIP_SHEETS, sheet_table
+from .headers import SKIP_SHEETS, sheet_table, sheet_tables
 from .issues import ImportFailed, ImportIssue
 from .layout import KEY_FIELDS, NUMERIC_FIELDS, Column, Layout, best_header_row, find_layout
 from .students import DIRECT_IDENTIFIERS, PseudonymKey, graduates_from_students, identity, load_key
@@ -365,17 +365,18 @@ def _check_total(grid: Grid, r: int, numeric: list[Column], nums: dict[int, int 
 # ------------------------------------------------------------------------------------------------
 def _sheet_kind(grid: Grid, kind: str | None, log: _Log) -> str | None:
     name = grid.sheet if grid.sheet is not None else Path(grid.file).stem
-    by_name = sheet_table(name)
+    by_name = sheet_tables(name)
     if kind is not None:
-        if by_name is not None and by_name != kind:
-            return None
-        return kind
-    if by_name is not None:
-        return by_name
-    scores = sorted(((best_header_row(grid, t)[1], t) for t in ALL_TABLES), reverse=True)
-    if scores[0][0] >= 3 and scores[0][0] > scores[1][0]:
+        return kind if (not by_name or kind in by_name) else None
+    if len(by_name) == 1:
+        return by_name[0]
+    pool = by_name or list(ALL_TABLES)
+    scores = sorted(((best_header_row(grid, t)[1], t) for t in pool), reverse=True)
+    need = 1 if by_name else 3
+    if scores[0][0] >= need and (len(scores) == 1 or scores[0][0] > scores[1][0]):
         log.notes.append(f"{_sheet_label(grid)}: read as table {scores[0][1]} (its header names "
-                         f"{scores[0][0]} of that table's columns)")
+                         f"{scores[0][0]} of that table's columns"
+                         + (f"; its name fits {', '.join(by_name)})" if by_name else ")"))
         return scores[0][1]
     return None
 

@@ -43,18 +43,23 @@ INSTRUCTIONS_SHEET = "Hướng dẫn"
 SKIP_SHEETS: tuple[str, ...] = ("huong dan", "instructions", "ghi chu", "notes", "danh muc", "lists", "codes")
 
 
-def sheet_table(name: str) -> str | None:
-    """The table a sheet holds, from its name ("Tốt nghiệp 2019" -> graduates), or ``None``."""
+def sheet_tables(name: str) -> list[str]:
+    """The tables a sheet may hold, judged by its name: the one whose spelling the name is
+    ("Tốt nghiệp 2019" -> graduates, years aside), else every table one of whose spellings is
+    among the name's words ("DS HS tốt nghiệp THCS" -> students and graduates; the header then
+    decides)."""
     f = _strip_years(fold(name))
-    for table, (_, spellings) in SHEETS.items():
-        if f in spellings or f == fold(SHEET_TITLES[table]):
-            return table
-    for table, (_, spellings) in SHEETS.items():  # "THCS tot nghiep", "tot nghiep THCS"
-        words = set(f.split()) - {"thcs", "thpt", "nam", "hoc", "nh", "khoa"}
-        for s in spellings:
-            if len(s.split()) > 1 and set(s.split()) <= set(f.split()) and len(s.split()) >= len(words) - 1:
-                return table
-    return None
+    exact = [t for t, (_, sp) in SHEETS.items() if f in sp or f == fold(SHEET_TITLES[t])]
+    if exact:
+        return exact[:1]
+    words = set(f.split())
+    return [t for t, (_, sp) in SHEETS.items() if any(set(x.split()) <= words for x in sp)]
+
+
+def sheet_table(name: str) -> str | None:
+    """The one table a sheet's name says it holds, or ``None`` (no table, or several)."""
+    ts = sheet_tables(name)
+    return ts[0] if len(ts) == 1 else None
 
 
 def _strip_years(f: str) -> str:

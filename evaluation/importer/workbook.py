@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,9 +52,12 @@ class Grid:
     def n_rows(self) -> int:
         return len(self.values)
 
+    def __post_init__(self) -> None:
+        self._n_cols = max((len(r) for r in self.values), default=0)
+
     @property
     def n_cols(self) -> int:
-        return max((len(r) for r in self.values), default=0)
+        return self._n_cols
 
     def value(self, r: int, c: int) -> Any:
         """Cell at Excel row ``r``, column ``c`` (1-based); ``None`` outside the grid."""
@@ -144,35 +148,59 @@ def _read_xlsx(path: Path, data: bytes) -> list[Grid]:
         raise _fail(name, "not_a_workbook", "an .xlsx workbook: the file is a zip archive but not an Excel "
                                             "workbook (a Word or OpenDocument file?)")
     try:
-        wb = openpyxl.load_workbook(io.BytesIO(data), data_only=True)
-        wbf = openpyxl.load_workbook(io.BytesIO(data), data_only=False, read_only=True)
+        # read-only mode streams the sheet XML (much faster than building the full worksheet model);
+        # merged ranges, which it does not expose, are read from the same XML below
+        wb = openpyxl.load_workbook(io.BytesIO(data), data_only=True, read_only=True)
+        sheets = [(ws.title, getattr(ws, "_worksheet_path", None), ws) for ws in wb.worksheets]
+        states = {ws.title: ws.sheet_state for ws in wb.worksheets}
+        grids = []
+        for title, xml_path, ws in sheets:
+            values, formats = [], []
+            for row in ws.iter_rows():
+                values.append([getattr(c, "value", None) for c in row])
+                formats.append([getattr(c, "number_format", "") or "" for c in row])
+            while values and all(v is None for v in values[-1]):
+                values.pop()
+                formats.pop()
+            xml = zf.read(xml_path).decode("utf-8", "ignore") if xml_path in zf.namelist() else ""
+            merged = [_range(m) for m in _MERGE.findall(xml)]
+            grids.append(Grid(file=name, sheet=title, values=values, formats=formats, merged=merged,
+                              hidden=states.get(title, "visible") != "visible"))
+            if _FORMULA.search(xml):
+                grids[-1].no_cached = _formulas_without_value(data, title, values)
+        wb.close()
+    except Unreadable:
+        raise
     except Exception as exc:  # openpyxl raises many types for broken parts
         raise _fail(name, "corrupt_workbook", f"a readable .xlsx workbook; openpyxl could not read it "
                                               f"({type(exc).__name__}: {exc})") from None
-    grids = []
-    for ws in wb.worksheets:
-        values, formats = [], []
-        for row in ws.iter_rows():
-            values.append([c.value for c in row])
-            formats.append([c.number_format or "" for c in row])
-        while values and all(v is None for v in values[-1]):
-            values.pop()
-            formats.pop()
-        merged = [(m.min_row, m.min_col, m.max_row, m.max_col) for m in ws.merged_cells.ranges]
-        no_cached: set[tuple[int, int]] = set()
-        fws = wbf[ws.title]
-        for r, row in enumerate(fws.iter_rows(values_only=True), start=1):
-            for c, v in enumerate(row, start=1):
-                if isinstance(v, str) and v.startswith("=") and (
-                        r > len(values) or c > len(values[r - 1]) or values[r - 1][c - 1] is None):
-                    no_cached.add((r, c))
-                    while len(values) < r:
-                        values.append([])
-                        formats.append([])
-        grids.append(Grid(file=name, sheet=ws.title, values=values, formats=formats, merged=merged,
-                          no_cached=no_cached, hidden=ws.sheet_state != "visible"))
-    wbf.close()
     return grids
+
+
+_MERGE = re.compile(r'<(?:\w+:)?mergeCell [^>]*ref="([A-Z]+[0-9]+(?::[A-Z]+[0-9]+)?)"')
+_FORMULA = re.compile(r"<(?:\w+:)?f[ >/]")
+
+
+def _range(ref: str) -> tuple[int, int, int, int]:
+    from openpyxl.utils.cell import range_boundaries
+
+    c0, r0, c1, r1 = range_boundaries(ref)
+    return r0, c0, r1, c1
+
+
+def _formulas_without_value(data: bytes, title: str, values: list[list[Any]]) -> set[tuple[int, int]]:
+    """(row, col) of formula cells whose saved result is missing (read only for sheets with formulas)."""
+    import openpyxl
+
+    wbf = openpyxl.load_workbook(io.BytesIO(data), data_only=False, read_only=True)
+    out: set[tuple[int, int]] = set()
+    for r, row in enumerate(wbf[title].iter_rows(values_only=True), start=1):
+        for c, v in enumerate(row, start=1):
+            if isinstance(v, str) and v.startswith("=") and (
+                    r > len(values) or c > len(values[r - 1]) or values[r - 1][c - 1] is None):
+                out.add((r, c))
+    wbf.close()
+    return out
 
 
 def _read_csv(name: str, data: bytes) -> Grid:
