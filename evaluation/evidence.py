@@ -985,14 +985,21 @@ def effect_overall_table(results: Sequence[tuple[str, str, Any, int, int]], reco
             b = boot
             if isinstance(b, pd.DataFrame):
                 b = b[b["term"] == t].iloc[0] if (t is not None and "term" in b.columns and (b["term"] == t).any()) else b.iloc[0]
-            rows[-1].update(wild_ci_low=float(b["ci_low"]), wild_ci_high=float(b["ci_high"]),
-                            wild_p_value=float(b["p_value"]))
             reps = f", {int(b['reps'])} lần lặp" if "reps" in b else ""
             reps_en = f", {int(b['reps'])} replications" if "reps" in b else ""
-            facts_vi.append(f"bootstrap hoang dã theo cụm (ít cụm){reps}: KTC 95 % {_num(b['ci_low'], 'vi')} đến "
-                            f"{_num(b['ci_high'], 'vi')}, p = {_p(b['p_value'], 'vi')}")
-            facts_en.append(f"wild cluster bootstrap (few clusters){reps_en}: 95 % CI {_num(b['ci_low'], 'en')} to "
-                            f"{_num(b['ci_high'], 'en')}, p = {_p(b['p_value'], 'en')}")
+            lo, hi = float(b["ci_low"]), float(b["ci_high"])
+            if np.isfinite(lo) and np.isfinite(hi) and -100 <= lo <= hi <= 100:
+                rows[-1].update(wild_ci_low=lo, wild_ci_high=hi, wild_p_value=float(b["p_value"]))
+                facts_vi.append(f"bootstrap hoang dã theo cụm (ít cụm){reps}: KTC 95 % {_num(lo, 'vi')} đến "
+                                f"{_num(hi, 'vi')}, p = {_p(b['p_value'], 'vi')}")
+                facts_en.append(f"wild cluster bootstrap (few clusters){reps_en}: 95 % CI {_num(lo, 'en')} to "
+                                f"{_num(hi, 'en')}, p = {_p(b['p_value'], 'en')}")
+            else:  # with very few schools the bootstrap cannot bound the effect within the possible range
+                rows[-1].update(wild_p_value=float(b["p_value"]))
+                facts_vi.append(f"bootstrap hoang dã theo cụm{reps}: khoảng tin cậy rộng hơn mọi giá trị có thể "
+                                f"(quá ít trường để kết luận), p = {_p(b['p_value'], 'vi')}")
+                facts_en.append(f"wild cluster bootstrap{reps_en}: the interval is wider than any possible effect "
+                                f"(too few schools to conclude), p = {_p(b['p_value'], 'en')}")
         own = _find_pretrend(src) or (None if src is res else _find_pretrend(res))
         if own is not None:
             facts_vi.append(f"kiểm định xu hướng trước của phương pháp này: {_test_text(own, 'vi')}")

@@ -289,3 +289,14 @@ def test_a_small_sample_pretest_wins_over_the_large_sample_one():
         pretest_small_sample = TestResult("Hotelling F pre-test", 2.4, 0.06, (15, 13), "pre-period ATT(g,t) are zero")
 
     assert ev._find_pretrend(Fit()).name == "Hotelling F pre-test"
+
+
+def test_a_bootstrap_interval_beyond_the_possible_range_is_left_empty_with_a_note():
+    """Three clusters: the WCR interval by test inversion runs past +-100 pp (seen on a small district)."""
+    boot = pd.DataFrame({"term": ["treated"], "ci_low": [-96403795.0], "ci_high": [np.inf], "p_value": [0.25],
+                         "reps": [8]})
+    t = ev.effect_overall_table(fx.effect_results(), {"THCS": "callaway_santanna", "THPT": "callaway_santanna"},
+                                wild_bootstrap={("THPT", "twfe"): boot})
+    row = t.data[(t.data["level"] == "THPT") & (t.data["estimator"] == "twfe")].iloc[0]
+    assert np.isnan(row["wild_ci_low"]) and np.isnan(row["wild_ci_high"]) and row["wild_p_value"] == 0.25
+    assert any("wider than any possible effect (too few schools to conclude)" in n for n in t.notes_en)

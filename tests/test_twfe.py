@@ -249,8 +249,9 @@ def test_heterogeneity_equal_effects_not_rejected_when_equal():
     df = simulate_panel(schools=150, seed=13, effect=0.05, grads=(200, 400))
     out = heterogeneity(df, by="ethnic_boarding")
     assert out.attrs["equal_effects_test"].p_value > 0.01
-    with pytest.raises(ValueError, match="single value"):
-        heterogeneity(df.assign(k=1), by="k")
+    single = heterogeneity(df.assign(k=1), by="k")
+    assert len(single) == 1 and single["note"].iloc[0] == "nothing to compare: every row has k = 1"
+    assert np.isnan(single["estimate"].iloc[0]) and single.attrs["equal_effects_test"] is None
     # a group with a single school is reported as not estimable, without a test
     one = heterogeneity(df.assign(k=np.where(df.school_id == "S0001", "a", "b")), by="k").set_index("group")
     assert np.isnan(one.loc["a", "estimate"]) and one.loc["a", "note"].startswith("not estimable")

@@ -647,6 +647,7 @@ def heterogeneity(data: pd.DataFrame, *, by: str, estimator: Callable[..., Estim
     the test is repeated on every row and is also in ``.attrs["equal_effects_test"]``. A group
     where the estimator fails (e.g. a single school: its effect is absorbed) gets an empty row
     whose ``note`` says why; the test then compares the other groups (none if fewer than two).
+    A column with a single value gives one empty row whose note says there is nothing to compare.
     """
     where = "heterogeneity"
     _require_columns(data, [by], where=where)
@@ -654,8 +655,15 @@ def heterogeneity(data: pd.DataFrame, *, by: str, estimator: Callable[..., Estim
     if groups.isna().all():
         raise ValueError(f"{where}: column {by!r} has no non-missing value")
     levels = sorted(groups.dropna().unique().tolist(), key=str)
-    if len(levels) < 2:
-        raise ValueError(f"{where}: column {by!r} has a single value {levels!r}; nothing to compare")
+    if len(levels) < 2:  # e.g. a district without a Khmer commune: say so, don't fail the review
+        out = pd.DataFrame([{"by": by, "group": levels[0], "term": term, "estimate": np.nan, "std_error": np.nan,
+                             "ci_low": np.nan, "ci_high": np.nan, "p_value": np.nan, "n_obs": int(len(data)),
+                             "n_units": np.nan, "n_clusters": np.nan, "equal_effects_statistic": np.nan,
+                             "equal_effects_p_value": np.nan,
+                             "note": f"nothing to compare: every row has {by} = {levels[0]!r}"}])
+        out = out[list(HETEROGENEITY_COLUMNS)]
+        out.attrs["equal_effects_test"] = None
+        return out
     rows, results = [], {}
     for g in levels:
         sub = data.loc[groups == g]
