@@ -20,7 +20,7 @@ import pytest
 from evaluation.data import load_cohort
 from evaluation.importer import KEY_ENV, ImportFailed, KeyMissing, import_files
 from evaluation.importer.vntext import unicode_to_tcvn3
-from evaluation.paths import ROOT
+from evaluation.paths import DATA_DIR
 from evaluation.sample import write_sample
 
 KEY = "test-key-" + "7" * 32
@@ -165,7 +165,7 @@ def test_refuses_a_short_key_and_a_key_file_inside_the_repository(tmp_path, samp
     with pytest.raises(KeyMissing, match="at least 16 characters \\(the one from environment variable "
                                          "EVALUATION_PSEUDONYM_KEY has 5\\)"):
         import_files(files, tmp_path / "out", base=base)
-    inside = ROOT / "build" / "tmp_key_for_test.txt"
+    inside = DATA_DIR / f"key_for_test_{os.getpid()}.txt"  # data/ is inside the repository (git-ignored)
     inside.parent.mkdir(exist_ok=True)
     inside.write_text(KEY)
     try:
