@@ -45,7 +45,6 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import stats
 
 from evaluation import sample as S
 from evaluation.effects import event_study, recommend, staggered_did, twfe
