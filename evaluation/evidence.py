@@ -808,10 +808,10 @@ def _find_pretrend(obj: Any) -> Any:
             continue
         # a test corrected for few units wins over the large-sample one (R did's chi2 pre-test
         # rejects far too often with ~30 schools: benchmarks/results/monte_carlo.md)
-        t = getattr(o, "pretest_small_sample", None)
-        if t is not None and hasattr(t, "p_value"):
-            return t
         tests = getattr(o, "tests", None) or {}
+        for t in (getattr(o, "pretest_small_sample", None), tests.get("pretest_small_sample")):
+            if t is not None and hasattr(t, "p_value"):
+                return t
         for name, t in tests.items():
             if t is not None and ("pre" in str(name).lower() or "pre" in str(getattr(t, "name", "")).lower()):
                 return t

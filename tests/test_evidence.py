@@ -290,6 +290,11 @@ def test_a_small_sample_pretest_wins_over_the_large_sample_one():
 
     assert ev._find_pretrend(Fit()).name == "Hotelling F pre-test"
 
+    class Aggregate:  # an aggregation carries both among its tests, the large-sample one first
+        tests = {"pretest": Fit.pretest, "pretest_small_sample": Fit.pretest_small_sample}
+
+    assert ev._find_pretrend(Aggregate()).name == "Hotelling F pre-test"
+
 
 def test_a_bootstrap_interval_beyond_the_possible_range_is_left_empty_with_a_note():
     """Three clusters: the WCR interval by test inversion runs past +-100 pp (seen on a small district)."""
