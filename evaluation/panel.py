@@ -113,7 +113,9 @@ def _school_frame(cohort: Any) -> pd.DataFrame:
 def post2025_map(communes: pd.DataFrame) -> pd.DataFrame:
     """Pre-2025 commune code -> post-2025 commune (columns commune_code, merged_into_code,
     merged_into_name), from the communes table where it carries ``merged_into_*`` and from the
-    shipped 2025 crosswalk for the rest. Raises naming every code that neither maps."""
+    shipped 2025 crosswalk for the rest; a code that is itself a post-2025 commune of the
+    crosswalk (data keyed after the reorganisation) maps to itself. Raises naming every code
+    that none of these maps."""
     codes = communes["commune_code"].astype(str)
     out = pd.DataFrame({"commune_code": codes.to_numpy()})
     out["merged_into_code"] = pd.Series(pd.NA, index=out.index, dtype="string")
@@ -123,9 +125,15 @@ def post2025_map(communes: pd.DataFrame) -> pd.DataFrame:
         out["merged_into_name"] = communes["merged_into_name"].astype("string").to_numpy()
     need = out["merged_into_code"].isna() | out["merged_into_name"].isna()
     if need.any():
-        cw = commune_crosswalk().set_index("commune_code")
-        out.loc[need, "merged_into_code"] = out.loc[need, "commune_code"].map(cw["merged_into_code"]).astype("string")
-        out.loc[need, "merged_into_name"] = out.loc[need, "commune_code"].map(cw["merged_into_name"]).astype("string")
+        cw = commune_crosswalk()
+        by_pre = cw.set_index("commune_code")
+        out.loc[need, "merged_into_code"] = out.loc[need, "commune_code"].map(by_pre["merged_into_code"]).astype("string")
+        out.loc[need, "merged_into_name"] = out.loc[need, "commune_code"].map(by_pre["merged_into_name"]).astype("string")
+        # data keyed by the communes after 1/7/2025 already: a post-2025 code maps to itself
+        post = cw.drop_duplicates("merged_into_code").set_index("merged_into_code")["merged_into_name"]
+        itself = (out["merged_into_code"].isna() | out["merged_into_name"].isna()) & out["commune_code"].isin(post.index)
+        out.loc[itself, "merged_into_code"] = out.loc[itself, "commune_code"].astype("string")
+        out.loc[itself, "merged_into_name"] = out.loc[itself, "commune_code"].map(post).astype("string")
     missing = out["merged_into_code"].isna() | out["merged_into_name"].isna()
     if missing.any():
         bad = ", ".join(out.loc[missing, "commune_code"].astype(str))

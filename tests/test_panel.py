@@ -233,3 +233,16 @@ def test_group_panel_adds_up_to_the_school_year_panel(sample_cohort):
     assert (merged["treated"] == merged["treated_p"]).all()
     with pytest.raises(ValueError, match="no 'religion' breakdown"):
         school_year_group_panel(sample_cohort, level="THCS", by="religion", panel=panel)
+
+
+def test_data_keyed_by_post2025_communes_report_in_post2025_geography():
+    """A folder whose communes are already the 5 communes after 1/7/2025 maps them to themselves."""
+    from evaluation.panel import post2025_map
+
+    communes = pd.DataFrame({"commune_code": ["xa_cang_long", "xa_an_truong", "29281"]})
+    m = post2025_map(communes).set_index("commune_code")
+    assert m.loc["xa_cang_long", "merged_into_code"] == "xa_cang_long"
+    assert m.loc["xa_an_truong", "merged_into_name"] == "Xã An Trường"
+    assert m.loc["29281", "merged_into_code"] == "xa_tan_an"  # a pre-2025 unit still maps through the crosswalk
+    with pytest.raises(ValueError, match="commune_code\\(s\\) 99999"):
+        post2025_map(pd.DataFrame({"commune_code": ["99999"]}))
