@@ -34,8 +34,9 @@ sample: $(STAMP)
 validate: $(STAMP)
 	$(PY) -m evaluation validate --params $(PARAMS)
 
+# (as root, e.g. in a container, Jupyter needs --allow-root)
 lab: $(STAMP)
-	$(VENV)/bin/jupyter lab notebooks/
+	$(VENV)/bin/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root)
 
 clean:
 	rm -rf $(VENV) output data/sample
