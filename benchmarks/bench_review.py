@@ -59,7 +59,10 @@ def floor(params_file: str, out: str) -> float:
         for wave in _waves(discover_notebooks()):
             for path in wave:
                 cells = [c for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"]
-                ns: dict = {"__name__": "__main__"}
+                # a notebook kernel has IPython's display() as a builtin; give the floor the same
+                from IPython.display import display
+
+                ns: dict = {"__name__": "__main__", "display": display}
                 with contextlib.redirect_stdout(io.StringIO()):
                     exec(compile(cells[0].source, f"{path.name}:parameters", "exec"), ns)
                     ns.update(injected)
