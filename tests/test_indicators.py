@@ -13,7 +13,7 @@ from evaluation.panel import school_year_panel, student_cells
 from evaluation.reference import load_targets
 from test_panel import make_cohort
 
-OUTPUT_CONTRACT = {  # minimum columns of /work/shared/output-contract.md
+OUTPUT_CONTRACT = {  # minimum columns of the output contract (README, "What a review run writes")
     "uptake_by_year": ["level", "year", "graduates", "vocational", "rate", "unknown_share", "target_rate", "target", "target_met"],
     "uptake_by_commune": ["level", "year", "commune_code", "commune_name", "graduates", "vocational", "rate", "target_rate",
                           "target", "target_met", "suppressed"],
