@@ -50,9 +50,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from .params import ParamsError, ReviewParams, load_params, parse_params, read_params_file
+from .params import ParamsError, ReviewParams, load_params, parse_params, read_params_file, read_yaml_mapping
 from .paths import OUTPUT_DIR, ROOT
 
 __all__ = ["CycleSpec", "CycleResult", "load_grid", "cycles_from_params", "bundle_is_current", "run_cycle",
@@ -141,12 +139,7 @@ def load_grid(path: str | Path) -> list[CycleSpec]:
     gpath = _find_file(path, None)
     if not gpath.is_file():
         raise ParamsError(f"{path}: grid file not found")
-    try:
-        raw = yaml.safe_load(gpath.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise ParamsError(f"{gpath}: not valid YAML: {exc}") from None
-    if not isinstance(raw, dict):
-        raise ParamsError(f"{gpath}: expected a mapping with 'template' and 'cycles'")
+    raw = read_yaml_mapping(gpath, expected="a mapping with 'template' and 'cycles'")
     unknown = sorted(set(raw) - {"template", "defaults", "cycles"})
     if unknown:
         raise ParamsError(f"{gpath}: unknown key(s) {', '.join(unknown)}; expected template, defaults, cycles")

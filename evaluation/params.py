@@ -132,12 +132,18 @@ def read_params_file(path: str | Path) -> dict[str, Any]:
             p = p2
         else:
             raise ParamsError(f"{path}: parameters file not found")
+    return read_yaml_mapping(p, expected="a mapping of parameter keys")
+
+
+def read_yaml_mapping(path: Path, *, expected: str) -> dict[str, Any]:
+    """The mapping a YAML file holds (a parameters or grid file); ``ParamsError`` naming the file
+    when it is not valid YAML or not a mapping (``expected`` says what it should be)."""
     try:
-        raw = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
-        raise ParamsError(f"{p}: not valid YAML: {exc}") from None
+        raise ParamsError(f"{path}: not valid YAML: {exc}") from None
     if not isinstance(raw, dict):
-        raise ParamsError(f"{p}: expected a mapping of parameter keys, got {type(raw).__name__}")
+        raise ParamsError(f"{path}: expected {expected}, got {type(raw).__name__}")
     return raw
 
 
