@@ -732,13 +732,39 @@ def _join_text(df: pd.DataFrame) -> np.ndarray:
     return s.to_numpy(dtype=object)
 
 
+def _post2025_units(communes: pd.DataFrame) -> pd.Series:
+    """Post-2025 commune code -> the pre-2025 units it was formed from (text), from the communes
+    table's ``merged_into_code`` and the shipped 2025 crosswalk."""
+    from .reference import commune_crosswalk
+
+    pairs = [commune_crosswalk()[["commune_code", "merged_into_code"]]]
+    if _present(communes, "merged_into_code"):
+        pairs.append(communes[["commune_code", "merged_into_code"]])
+    both = pd.concat(pairs, ignore_index=True).dropna().astype(str).drop_duplicates()
+    return both.groupby("merged_into_code")["commune_code"].agg(lambda s: ", ".join(sorted(s)))
+
+
 def _check_references(tables: dict[str, pd.DataFrame], raws: dict[str, pd.DataFrame], out: _Collector) -> None:
+    post = None
     for child, col, parent, pkey in REFERENCES:
         c, p = tables.get(child), tables.get(parent)
         if not (_present(c, col) and _present(p, pkey)):
             continue
         v = c[col]
         bad = v.notna() & ~v.isin(p[pkey].dropna().unique())
+        if bad.any() and parent == "communes":
+            # a commune of the other geography: the communes after 1/7/2025 in a folder keyed by
+            # the units before it (the contract's key) gets its own message naming those units
+            post = _post2025_units(p) if post is None else post
+            other = bad & v.astype(str).isin(post.index)
+            if other.any():
+                idx = v.index[other.to_numpy()]
+                formed = v[idx].astype(str).map(post)
+                out.add(check="geography", table=child, rows=idx.to_numpy(), column=col,
+                        value=_as_text(raws[child].loc[idx, col]).to_numpy(),
+                        expected=("a commune before 1/7/2025 listed in communes (this is a commune after the "
+                                  "2025 reorganisation, formed from " + formed + ")").to_numpy())
+                bad &= ~other
         if bad.any():
             idx = v.index[bad.to_numpy()]
             out.add(check="reference", table=child, rows=idx.to_numpy(), column=col,

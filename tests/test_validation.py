@@ -321,3 +321,17 @@ def test_format_limit_keeps_counts(bad_report):
     assert "... and 1 more [duplicate_key]" in short  # schools: two duplicate rows, one shown
     assert short.count("\n  error   line") < bad_report.n_errors
     assert bad_report.format(limit=None) == bad_report.format()
+
+
+def test_a_commune_of_the_other_geography_is_named_as_such(tmp_path):
+    """A school keyed by a commune after 1/7/2025 in a folder of the units before it."""
+    folder = tmp_path / "geo"
+    shutil.copytree(GOOD, folder)
+    schools = (folder / "schools.csv").read_text(encoding="utf-8")
+    (folder / "schools.csv").write_text(schools.replace("S02,Trường THPT Càng Long,29269,",
+                                                        "S02,Trường THPT Càng Long,xa_cang_long,"), encoding="utf-8")
+    report = validate_folder(folder)
+    geo = [i for i in report.errors if i.check == "geography"]
+    assert [(i.table, i.row, i.column, i.value) for i in geo] == [("schools", 3, "commune_code", "xa_cang_long")]
+    assert "formed from 29266, 29269, 29299" in geo[0].expected
+    assert not [i for i in report.errors if i.check == "reference" and i.table == "schools"]
