@@ -148,15 +148,20 @@ def _trimmed_pscore(D, X, w):
     return ps, keep
 
 
-def _drdid_panel(dy, D, X, w):
+def _ipw_weights(D, X, w):
+    """Propensity score and the trimmed treated / reweighted comparison weights (DRDID's)."""
     ps, trim = _trimmed_pscore(D, X, w)
-    c = D == 0
-    out = X @ _wls(dy[c], X[c], w[c])
-    resid = dy - out
     w_treat = trim * w * D
     w_cont = trim * w * ps * (1.0 - D) / (1.0 - ps)
     if w_treat.sum() <= 0 or w_cont.sum() <= 0:
         raise _CellFailure("no treated or no comparison weight left after trimming")
+    return ps, w_treat, w_cont
+
+
+def _drdid_panel(dy, D, X, w):
+    ps, w_treat, w_cont = _ipw_weights(D, X, w)
+    c = D == 0
+    resid = dy - X @ _wls(dy[c], X[c], w[c])
     dr_treat = w_treat * resid
     dr_cont = w_cont * resid
     eta_t = dr_treat.mean() / w_treat.mean()
@@ -171,11 +176,7 @@ def _drdid_panel(dy, D, X, w):
 
 
 def _ipw_did_panel(dy, D, X, w):
-    ps, trim = _trimmed_pscore(D, X, w)
-    w_treat = trim * w * D
-    w_cont = trim * w * ps * (1.0 - D) / (1.0 - ps)
-    if w_treat.sum() <= 0 or w_cont.sum() <= 0:
-        raise _CellFailure("no treated or no comparison weight left after trimming")
+    ps, w_treat, w_cont = _ipw_weights(D, X, w)
     att_t = w_treat * dy
     att_c = w_cont * dy
     eta_t = att_t.mean() / w_treat.mean()
