@@ -10,7 +10,7 @@ raw gap (``adjusted=False``)
     rates, rate(group) - rate(reference).
 adjusted gap (``adjusted=True``)
     The same regression with school and year fixed effects absorbed (a weighted within
-    transformation by alternating projections, ``evaluation.effects.twfe.Absorber``): the gap
+    transformation by alternating projections, ``evaluation.effects.fixed_effects.Absorber``): the gap
     between students of the two groups **in the same school and year**, averaged over schools
     and years with weights set by the regression. A dimension that is constant within every
     school (``disadvantaged``: a school stands in one commune) is absorbed by the school
@@ -19,7 +19,7 @@ Inference
     Cluster-robust (CRV1) by school. Because a weighted regression on cells reproduces the
     student-level regression, its clustered scores are the students' scores summed; the
     small-sample factor G/(G-1) (N-1)/(N-K) therefore counts N in students (graduates), and K
-    as ``evaluation.effects.twfe.small_sample_factor`` does (fixest's default with absorbed
+    as ``evaluation.effects.fixed_effects.small_sample_factor`` does (fixest's default with absorbed
     effects). Intervals and p-values use the t distribution with G - 1 degrees of freedom.
 """
 from __future__ import annotations
@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .effects.twfe import Absorber, small_sample_factor
+from .effects.fixed_effects import Absorber, small_sample_factor
 from .results import EstimateResults
 
 #: dimension -> (column of the cells, reference group, label of true / false for a bool column)

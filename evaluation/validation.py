@@ -52,6 +52,7 @@ import pandera.pandas as pa
 import pyarrow
 from pandas.api import types as ptypes
 
+from .io import TableReadError, read_table, table_files
 from .contract import (
     ALL_DESTINATIONS,
     ALL_TABLES,
@@ -1057,8 +1058,6 @@ def validate_tables(tables: dict[str, pd.DataFrame], files: dict[str, Path] | No
 
 def read_folder(folder: str | Path) -> tuple[dict[str, pd.DataFrame], dict[str, Path], _Collector]:
     """Read every contract table found in ``folder``; problems with files become issues."""
-    from .data import TableReadError, read_table, table_files
-
     folder = Path(folder)
     files: dict[str, Path] = {}
     tables: dict[str, pd.DataFrame] = {}

@@ -17,7 +17,7 @@ Algorithm (WCR, bootstrap-t, one coefficient j, null ``beta_j = b0``):
 3. For each draw of cluster weights ``v_g`` (Rademacher +-1, or Webb's six-point distribution):
    ``y* = restricted fit + x_j b0 + v_g u``; refit and compute
    ``t* = (beta*_j - b0) / se*_j`` with the same CRV1 formula and small-sample factor as the
-   analytic t (:func:`evaluation.effects.twfe.small_sample_factor`). This is done in closed form
+   analytic t (:func:`evaluation.effects.fixed_effects.small_sample_factor`). This is done in closed form
    (each t* is a ratio of a linear and the root of a quadratic form in v), never by refitting.
 4. p-value: the share of draws with ``|t*| >= |t|`` (symmetric). Ties are counted (to a relative
    1e-9): under WCR the draws v = +1 and v = -1 reproduce the observed statistic exactly, and
@@ -45,7 +45,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from evaluation.effects.twfe import Absorber, _is_nested, _prepare, small_sample_factor
+from evaluation.effects.fixed_effects import Absorber, _is_nested, _prepare, small_sample_factor
 
 __all__ = ["wild_cluster_bootstrap", "BootstrapResult", "WEIGHT_TYPES", "draw_weights"]
 

@@ -18,8 +18,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from evaluation.effects.twfe import (DEFAULT_TOL, TwfeResults, _bootstrap_table, _codes, _fit_lpm, _info,
-                                     _prepare, _py, _replace, _singleton_mask, _wald_F)
+from evaluation.effects.fixed_effects import (DEFAULT_TOL, _codes, _fit_lpm, _info, _prepare, _py, _replace,
+                                             _singleton_mask, _wald_F)
+from evaluation.effects.twfe import TwfeResults, _bootstrap_table
 
 __all__ = ["event_study", "EventStudyResults", "EVENT_STUDY_COLUMNS", "event_term"]
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from evaluation.effects.twfe import _require_columns
+from evaluation.effects.fixed_effects import _require_columns
 
 __all__ = ["recommend", "Recommendation", "ESTIMATORS"]
 

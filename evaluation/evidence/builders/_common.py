@@ -1,0 +1,145 @@
+"""What every table builder shares: suppression of small cells, column order, number formats in
+sentences, target notes and the final check."""
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import pandas as pd
+
+from ...reference import label
+from ..registry import TABLES, EvidenceError
+from ..table import EvidenceTable, _fmt_of, _SUPPRESSION_KEEP
+
+# ---------------------------------------------------------------------------------------
+# Suppression (idempotent; indicators.suppress may already have applied it)
+# ---------------------------------------------------------------------------------------
+def apply_suppression(frame: pd.DataFrame, *, min_cell: int, keys: Sequence[str] = ()) -> pd.DataFrame:
+    """Suppress every row computed from fewer than ``min_cell`` students.
+
+    A row with 0 < graduates < min_cell (or already marked ``suppressed``) gets
+    ``suppressed = True`` and every rate, count (other than graduates) and flag left empty;
+    keys, text columns, graduates and the policy target stay. Returns a new frame.
+    """
+    df = frame.copy()
+    grads = pd.to_numeric(df["graduates"], errors="coerce")
+    small = (grads > 0) & (grads < min_cell)
+    prev = df["suppressed"].astype("boolean").fillna(False) if "suppressed" in df.columns else False
+    supp = (small.fillna(False) | prev).astype(bool)
+    df["suppressed"] = supp
+    for c in df.columns:
+        if c in keys or c in _SUPPRESSION_KEEP:
+            continue
+        fmt = _fmt_of(c, df[c])
+        if fmt in ("rate", "count", "int", "number", "bool", "pp", "p") and supp.any():
+            if fmt == "bool":
+                df[c] = df[c].astype("boolean")
+            elif not pd.api.types.is_float_dtype(df[c]):
+                df[c] = pd.to_numeric(df[c], errors="coerce").astype("Float64")
+            df.loc[supp, c] = pd.NA
+    return df
+
+
+# ---------------------------------------------------------------------------------------
+# Builders
+# ---------------------------------------------------------------------------------------
+def _require(frame: pd.DataFrame, cols: Sequence[str], what: str) -> None:
+    missing = [c for c in cols if c not in frame.columns]
+    if missing:
+        raise EvidenceError(f"{what}: the frame lacks column(s) {', '.join(missing)} "
+                            f"(it has {', '.join(map(str, frame.columns))})")
+
+
+def _order(frame: pd.DataFrame, table_id: str) -> pd.DataFrame:
+    mins = list(TABLES[table_id].columns)
+    return frame.loc[:, mins + [c for c in frame.columns if c not in mins]]
+
+
+def _pct(v: float, lang: str, digits: int = 1) -> str:
+    s = f"{v * 100:.{digits}f}"
+    return (s.replace(".", ",") if lang == "vi" else s) + " %"
+
+
+def _num(v: float, lang: str, digits: int = 1) -> str:
+    s = f"{v:.{digits}f}"
+    return s.replace(".", ",") if lang == "vi" else s
+
+
+def _int(v: float, lang: str) -> str:
+    s = f"{int(round(v)):,}"
+    return s.replace(",", ".") if lang == "vi" else s
+
+
+def _p(v: float, lang: str) -> str:
+    if pd.isna(v):
+        return "–"
+    s = "< 0.001" if v < 0.001 else f"{v:.3f}"
+    return s.replace(".", ",") if lang == "vi" else s
+
+
+def _make(table_id: str, data: pd.DataFrame, *, notebook: str, min_cell: int, synthetic: bool,
+          extra_vi: Iterable[str], extra_en: Iterable[str], notes_vi: Iterable[str], notes_en: Iterable[str]) -> EvidenceTable:
+    table = EvidenceTable(table_id, _order(data, table_id), notebook=notebook,
+                          notes_vi=(*extra_vi, *notes_vi), notes_en=(*extra_en, *notes_en),
+                          min_cell=min_cell, synthetic=synthetic)
+    return table.check()
+
+
+def _suppression_notes(df: pd.DataFrame, min_cell: int) -> tuple[list[str], list[str]]:
+    n = int(df["suppressed"].sum()) if "suppressed" in df.columns else 0
+    return ([f"Ngưỡng tối thiểu min_cell = {min_cell} học sinh; số ô bị ẩn: {n} trên {len(df)}."],
+            [f"Minimum cell min_cell = {min_cell} students; suppressed cells: {n} of {len(df)}."])
+
+
+def _target_notes(targets: pd.DataFrame | None, indicator: str, levels: Iterable[str],
+                  years: Iterable[int]) -> tuple[list[str], list[str]]:
+    if targets is None or not len(targets):
+        return ([], [])
+    years = [int(y) for y in years]
+    if not years:
+        return ([], [])
+    lo, hi = min(years), max(years)
+    t = targets[(targets["indicator"] == indicator) & targets["level"].isin(list(levels))
+                & (targets["year_to"] >= lo) & (targets["year_from"] <= hi)]
+    t = t.assign(_general=t["area_type"] != "general").sort_values(["level", "_general", "year_from"], kind="stable")
+    vi, en = [], []
+    for _, r in t.iterrows():
+        period = f"{int(r['year_from'])}-{int(r['year_to'])}"
+        if pd.isna(r["target"]):
+            vi.append(f"Chỉ tiêu {r['level']} ({label('area_type', r['area_type'], 'vi')}), {period}: chưa có số liệu "
+                      f"({r['source']}; {label('standing', r['standing'], 'vi')}).")
+            en.append(f"Target {r['level']} ({label('area_type', r['area_type'], 'en')}), {period}: not known "
+                      f"({r['source']}; {label('standing', r['standing'], 'en')}).")
+            continue
+        vi.append(f"Chỉ tiêu {r['level']} ({label('area_type', r['area_type'], 'vi')}), {period}: "
+                  f">= {_pct(r['target'], 'vi', 0)} theo {r['source']} (mức độ xác thực: {label('standing', r['standing'], 'vi')}).")
+        en.append(f"Target {r['level']} ({label('area_type', r['area_type'], 'en')}), {period}: "
+                  f">= {_pct(r['target'], 'en', 0)} per {r['source']} (standing: {label('standing', r['standing'], 'en')}).")
+    return vi, en
+
+
+_VALUE_LABELS = {
+    ("poverty", "poor"): ("Hộ nghèo", "Poor household"),
+    ("poverty", "not_poor"): ("Không thuộc hộ nghèo", "Not poor"),
+    ("disadvantaged", "disadvantaged"): ("Vùng khó khăn", "Disadvantaged area"),
+    ("disadvantaged", "not_disadvantaged"): ("Vùng không khó khăn", "Not disadvantaged"),
+    ("group_var", "poverty"): ("Hộ nghèo", "Poverty"),
+    ("group_var", "poor_household"): ("Hộ nghèo", "Poverty"),
+    ("group_var", "disadvantaged"): ("Vùng khó khăn", "Disadvantaged area"),
+    ("poor_household", "poor"): ("Hộ nghèo", "Poor household"),
+    ("poor_household", "not_poor"): ("Không thuộc hộ nghèo", "Not poor"),
+    ("estimator", "twfe"): ("Hiệu ứng cố định hai chiều (TWFE)", "Two-way fixed effects (TWFE)"),
+    ("estimator", "twfe_logit"): ("TWFE logit", "TWFE logit"),
+    ("estimator", "callaway_santanna"): ("Callaway–Sant'Anna (áp dụng so le)", "Callaway–Sant'Anna (staggered)"),
+    ("estimator", "event_study"): ("Nghiên cứu sự kiện (TWFE)", "Event study (TWFE)"),
+}
+
+
+def value_label(kind: str, code: Any, lang: str = "vi") -> str:
+    """The label of a code in evidence tables: ``reference.label`` plus the codes of the
+    estimators and of the poverty / disadvantaged-area groups; the code itself if none."""
+    hit = _VALUE_LABELS.get((str(kind), str(code)))
+    if hit:
+        return hit[0] if lang == "vi" else hit[1]
+    return label(kind, code, lang)
+
