@@ -31,7 +31,3 @@ ALL_TABLES: tuple[str, ...] = REQUIRED_TABLES + OPTIONAL_TABLES
 
 GEOGRAPHIES: tuple[str, ...] = ("pre2025", "post2025")
 
-
-def is_vocational(destination: str) -> bool:
-    """True for a vocational destination (any ``voc_*`` code)."""
-    return str(destination).startswith(VOCATIONAL_PREFIX)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any, Mapping, NamedTuple, Protocol, runtime_checkable
 
 import numpy as np
 import pandas as pd
@@ -33,6 +33,8 @@ def _readonly(s: pd.Series) -> pd.Series:
 @dataclass(frozen=True)
 class TestResult:
     """A hypothesis test: statistic, p-value, degrees of freedom and the null it tests."""
+
+    __test__ = False  # a results object, not a pytest test class
 
     name: str
     statistic: float
@@ -77,6 +79,48 @@ class Summary:
 
     def _repr_html_(self) -> str:
         return self.as_html()
+
+
+class Reported(NamedTuple):
+    """What an evidence table reports from a results object: ``frame``, a tidy frame in percentage
+    points (``estimate_pp``, ``std_error``, ``ci_low``, ``ci_high``, ``p_value``; one row per term,
+    or per event time for ``kind="dynamic"``), and ``facts``, the :class:`EstimateResults` whose
+    ``info`` and ``tests`` describe it (N, clusters, comparison group, pre-trend tests)."""
+
+    frame: pd.DataFrame
+    facts: "EstimateResults"
+
+
+@runtime_checkable
+class Results(Protocol):
+    """The interface every estimator's results object implements (``EstimateResults`` and its
+    subclasses, ``StaggeredDiDResults``, ``AggregateResults``, ``BootstrapResult``).
+
+    ``params``/``std_errors``/``pvalues`` by term, ``conf_int(level)``, a tidy ``to_frame(pp=)``,
+    a ``summary`` that renders as text and HTML, ``_repr_html_`` for JupyterLab, and
+    ``reported(kind)``: what an evidence table takes from it (``kind`` ``"simple"`` for one overall
+    effect, ``"dynamic"`` for effects by event time). The evidence builders use only this.
+    """
+
+    @property
+    def params(self) -> pd.Series: ...
+
+    @property
+    def std_errors(self) -> pd.Series: ...
+
+    @property
+    def pvalues(self) -> pd.Series: ...
+
+    def conf_int(self, level: float = 0.95) -> pd.DataFrame: ...
+
+    def to_frame(self, *, pp: bool = False) -> pd.DataFrame: ...
+
+    @property
+    def summary(self) -> "Summary": ...
+
+    def _repr_html_(self) -> str: ...
+
+    def reported(self, kind: str = "simple") -> Reported: ...
 
 
 @dataclass(frozen=True)
@@ -143,6 +187,10 @@ class EstimateResults:
         if pp:
             out = out.rename(columns={"estimate": "estimate_pp"})
         return out
+
+    def reported(self, kind: str = "simple") -> Reported:
+        """Every term in percentage points, with this object as the facts (see :class:`Results`)."""
+        return Reported(self.to_frame(pp=True), self)
 
     @property
     def summary(self) -> Summary:

@@ -125,8 +125,6 @@ def test_adjusted_gaps_on_sample_cover_truth(request, level):
     unbiased; with ``unknown`` in the denominator they are 0.97 x the planted ones (3 % unknown
     at random). (The sample's THPT poverty gap, from 7 schools, misses its planted +2 pp by about
     two binomial standard errors in this seed, so poverty is not asserted here.)"""
-    pytest.importorskip("evaluation.sample")
-    pytest.importorskip("evaluation.data")
     from evaluation.panel import student_cells
 
     cohort = request.getfixturevalue("sample_cohort")

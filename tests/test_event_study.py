@@ -10,7 +10,7 @@ from scipy import stats
 from evaluation.effects import EventStudyResults, event_study
 from evaluation.effects.event_study import EVENT_STUDY_COLUMNS, event_term
 
-pf = pytest.importorskip("pyfixest")
+import pyfixest as pf  # a dev dependency (pyproject [dev]): the reference the estimators are held to
 from pyfixest.demeaners import MapDemeaner  # noqa: E402
 
 TIGHT = MapDemeaner(fixef_tol=1e-13)

@@ -167,8 +167,6 @@ def test_coverage_by_year(panels):
 
 
 def test_indicators_on_sample(request):
-    pytest.importorskip("evaluation.sample")
-    pytest.importorskip("evaluation.data")
     cohort = request.getfixturevalue("sample_cohort")
     p = pd.concat([school_year_panel(cohort, level=lv) for lv in ("THCS", "THPT")], ignore_index=True)
     y = uptake_by_year(p)

@@ -191,8 +191,6 @@ def test_student_cells_from_graduates_and_from_students():
 @pytest.fixture
 def sample(request):
     """The shared sample cohort (skipped until evaluation.sample and evaluation.data exist)."""
-    pytest.importorskip("evaluation.sample")
-    pytest.importorskip("evaluation.data")
     return request.getfixturevalue("sample_cohort")
 
 

@@ -105,8 +105,6 @@ def test_icc_recovers_beta_binomial():
 
 
 def test_power_on_sample(request):
-    pytest.importorskip("evaluation.sample")
-    pytest.importorskip("evaluation.data")
     from evaluation.panel import school_year_panel
 
     cohort = request.getfixturevalue("sample_cohort")

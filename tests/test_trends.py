@@ -173,8 +173,6 @@ def test_coverage_monte_carlo_with_school_effects():
 def test_trend_on_sample_covers_truth(request, level):
     """truth.json levels.<level>.measured: the district trend (pp/year) as measured with
     ``unknown`` in the denominator, and among known destinations."""
-    pytest.importorskip("evaluation.sample")
-    pytest.importorskip("evaluation.data")
     from evaluation.panel import school_year_panel
 
     cohort = request.getfixturevalue("sample_cohort")

@@ -20,7 +20,7 @@ from evaluation.effects.twfe import ESTIMAND_TWFE, small_sample_factor
 from evaluation import results as results_mod
 from evaluation.results import TIDY_COLUMNS, TIDY_COLUMNS_PP
 
-pf = pytest.importorskip("pyfixest")
+import pyfixest as pf  # a dev dependency (pyproject [dev]): the reference the estimators are held to
 from pyfixest.demeaners import MapDemeaner  # noqa: E402
 
 #: pyfixest demeaned to 1e-13 so that its own tolerance does not limit the comparison
