@@ -1,13 +1,14 @@
 """The review's findings: sentences generated from the evidence tables, never typed by hand.
 
-``review_findings(folder)`` reads the evidence tables a run wrote (``evidence/<id>.csv`` with
-``index.json``) and returns one :class:`Finding` per statement, in Vietnamese and English, each
+``review_findings(source)`` reads the evidence tables a run wrote (``evidence/<id>.csv`` with
+``index.json``, or the same tables in memory) and returns one :class:`Finding` per statement, in Vietnamese and English, each
 with the number it states and the table it comes from. ``findings_table`` turns them into the
 ``findings`` evidence table, which the report shows first. A statement whose table is absent
 (an optional section skipped) is simply not made.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,17 +51,12 @@ if FINDINGS_ID not in TABLES:
          "Rates are fractions 0-1 (shown as %), effects and gaps in percentage points, 95 % CIs.")))
 
 
-def _has(folder: Path, table_id: str) -> bool:
-    index = folder / EVIDENCE_DIR / INDEX_NAME
-    return index.is_file() and any(e["id"] == table_id for e in read_index(folder))
-
-
 def _ci(lo: float, hi: float, lang: str) -> str:
     return f"{_num(lo, lang)} – {_num(hi, lang)}" if lang == "vi" else f"{_num(lo, lang)} to {_num(hi, lang)}"
 
 
-def _uptake_findings(folder: Path) -> list[Finding]:
-    df = read_table(folder, "uptake_by_year").dropna(subset=["rate"])
+def _uptake_findings(tables: Mapping[str, pd.DataFrame]) -> list[Finding]:
+    df = tables["uptake_by_year"].dropna(subset=["rate"])
     out: list[Finding] = []
     for level, g in df.sort_values("year").groupby("level", sort=True):
         first, last = g.iloc[0], g.iloc[-1]
@@ -82,8 +78,8 @@ def _uptake_findings(folder: Path) -> list[Finding]:
     return out
 
 
-def _commune_findings(folder: Path) -> list[Finding]:
-    df = read_table(folder, "uptake_by_commune")
+def _commune_findings(tables: Mapping[str, pd.DataFrame]) -> list[Finding]:
+    df = tables["uptake_by_commune"]
     out: list[Finding] = []
     for level, g in df.groupby("level", sort=True):
         year = int(g["year"].max())
@@ -104,8 +100,8 @@ def _commune_findings(folder: Path) -> list[Finding]:
     return out
 
 
-def _coverage_findings(folder: Path) -> list[Finding]:
-    df = read_table(folder, "coverage_by_year")
+def _coverage_findings(tables: Mapping[str, pd.DataFrame]) -> list[Finding]:
+    df = tables["coverage_by_year"]
     out: list[Finding] = []
     for level, g in df.sort_values("year").groupby("level", sort=True):
         first, last = g.iloc[0], g.iloc[-1]
@@ -123,8 +119,8 @@ def _coverage_findings(folder: Path) -> list[Finding]:
     return out
 
 
-def _trend_findings(folder: Path) -> list[Finding]:
-    df = read_table(folder, "trend")
+def _trend_findings(tables: Mapping[str, pd.DataFrame]) -> list[Finding]:
+    df = tables["trend"]
     df = df[df["model"] == "glm_binomial"] if (df["model"] == "glm_binomial").any() else df
     out: list[Finding] = []
     for r in df.sort_values("level").itertuples(index=False):
@@ -136,8 +132,8 @@ def _trend_findings(folder: Path) -> list[Finding]:
     return out
 
 
-def _effect_findings(folder: Path) -> list[Finding]:
-    df = read_table(folder, "effect_overall")
+def _effect_findings(tables: Mapping[str, pd.DataFrame]) -> list[Finding]:
+    df = tables["effect_overall"]
     df = df[df["recommended"].astype(bool)]
     out: list[Finding] = []
     for r in df.sort_values("level").itertuples(index=False):
@@ -160,8 +156,8 @@ def _effect_findings(folder: Path) -> list[Finding]:
     return out
 
 
-def _equity_findings(folder: Path) -> list[Finding]:
-    df = read_table(folder, "equity_gaps")
+def _equity_findings(tables: Mapping[str, pd.DataFrame]) -> list[Finding]:
+    df = tables["equity_gaps"]
     df = df[df["adjusted"].astype("boolean").fillna(False)]
     wanted = [("ethnicity", "khmer"), ("sex", "F"), ("poverty", "poor")]
     out: list[Finding] = []
@@ -183,8 +179,8 @@ def _equity_findings(folder: Path) -> list[Finding]:
     return out
 
 
-def _quality_findings(folder: Path) -> list[Finding]:
-    df = read_table(folder, "data_quality")
+def _quality_findings(tables: Mapping[str, pd.DataFrame]) -> list[Finding]:
+    df = tables["data_quality"]
     n_err = int(df.loc[df["severity"] == "error", "count"].fillna(0).sum())
     warn = df[df["severity"] == "warning"]
     n_warn = int(warn["count"].fillna(0).sum())
@@ -200,22 +196,22 @@ def _paired(topic: str, source: str, sentences: dict[str, list[str]]) -> list[Fi
     return [Finding(topic, "", vi, en, None, "", source) for vi, en in zip(sentences["vi"], sentences["en"])]
 
 
-def _labour_findings(folder: Path) -> list[Finding]:
+def _labour_findings(tables: Mapping[str, pd.DataFrame]) -> list[Finding]:
     from .labour import labour_findings
 
-    return _paired("labour", "labour_alignment", labour_findings(read_table(folder, "labour_alignment")))
+    return _paired("labour", "labour_alignment", labour_findings(tables["labour_alignment"]))
 
 
-def _network_findings(folder: Path) -> list[Finding]:
+def _network_findings(tables: Mapping[str, pd.DataFrame]) -> list[Finding]:
     from .labour import network_findings
 
-    return _paired("network", "vocational_network", network_findings(read_table(folder, "vocational_network")))
+    return _paired("network", "vocational_network", network_findings(tables["vocational_network"]))
 
 
-def _projection_findings(folder: Path) -> list[Finding]:
+def _projection_findings(tables: Mapping[str, pd.DataFrame]) -> list[Finding]:
     from .projections import projection_findings
 
-    return _paired("projection", "projections", projection_findings(read_table(folder, "projections")))
+    return _paired("projection", "projections", projection_findings(tables["projections"]))
 
 
 _SECTIONS = (("data_quality", _quality_findings), ("uptake_by_year", _uptake_findings),
@@ -225,13 +221,39 @@ _SECTIONS = (("data_quality", _quality_findings), ("uptake_by_year", _uptake_fin
              ("vocational_network", _network_findings))
 
 
-def review_findings(folder: str | Path) -> list[Finding]:
-    """Every finding the evidence tables in ``folder`` support, in the order of the review."""
-    folder = Path(folder)
+class _BundleTables(Mapping):
+    """The evidence tables of a bundle or staging folder, read on first use (``evidence.read_table``)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = Path(folder)
+        index = self.folder / EVIDENCE_DIR / INDEX_NAME
+        self._entries = {e["id"]: e for e in read_index(self.folder)} if index.is_file() else {}
+        self._read: dict[str, pd.DataFrame] = {}
+
+    def __getitem__(self, table_id: str) -> pd.DataFrame:
+        if table_id not in self._read:
+            self._read[table_id] = read_table(self.folder, self._entries[table_id])
+        return self._read[table_id]
+
+    def __iter__(self):
+        return iter(self._entries)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+def review_findings(source: str | Path | Mapping[str, pd.DataFrame]) -> list[Finding]:
+    """Every finding the evidence tables support, in the order of the review.
+
+    ``source``: a bundle or staging folder (its ``evidence/index.json`` and CSVs), or a mapping
+    table id -> frame as ``evidence.read_table`` returns it (``evaluation.sections.evidence_tables``).
+    A statement whose table is absent is not made.
+    """
+    tables = source if isinstance(source, Mapping) else _BundleTables(Path(source))
     out: list[Finding] = []
     for table_id, make in _SECTIONS:
-        if _has(folder, table_id):
-            out.extend(make(folder))
+        if table_id in tables:
+            out.extend(make(tables))
     return out
 
 

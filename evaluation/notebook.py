@@ -292,37 +292,45 @@ def show_figure(fig: Any, stage_dir: str, name: str) -> Any:
     return fig
 
 
-# --------------------------------------------------------------------------- shared inputs
-def targets(params: ReviewParams):
-    """The targets in force for this review: shipped sets, the targets file, then the overrides
-    (``evaluation.reference.load_targets``)."""
-    from .reference import load_targets
+# --------------------------------------------------------------------------- sections
+def publish_section(result: Any, stage_dir: str) -> Any:
+    """Write a section's evidence tables and figures into the run's staging folder (nothing in an
+    interactive run) and show its notes; returns the result for display.
 
-    return load_targets(params.target_sets, params.targets_path, [t.model_dump() for t in params.targets])
+    ``result`` is an :class:`evaluation.sections.SectionResult`: every table is checked against the
+    output contract (so an interactive run fails where the runner would) and written with
+    ``evidence.write_table``; every figure is saved as ``figures/<name>.png``.
+    """
+    from .evidence import write_table
+    from .figures import save_figure
+
+    stage = stage_path(stage_dir)
+    for table in result.tables.values():
+        table.check()
+        if stage is not None:
+            write_table(table, stage)
+    if stage is not None:
+        for name, fig in result.figures.items():
+            save_figure(fig, stage, name)
+    for vi, en in result.notes:
+        _show_markdown(f"{vi} / *{en}*")
+    return result
 
 
-def analysis_panel(cohort: Any, params: ReviewParams, targets: Any = None):
-    """The school-year analysis panel of every reviewed level, stacked
-    (``evaluation.panel.school_year_panel`` with the review's geography and denominator)."""
-    import pandas as pd
-
-    from .panel import school_year_panel
-
-    return pd.concat([school_year_panel(cohort, level=level, geography=params.geography,
-                                        unknown_in_denominator=params.unknown_in_denominator, targets=targets,
-                                        khmer_commune_threshold=params.khmer_commune_threshold)
-                      for level in params.levels], ignore_index=True)
+def show_table(result: Any, table_id: str) -> Any:
+    """The title of one of a section's evidence tables, then its data (for display)."""
+    table = result.tables[table_id]
+    _show_markdown(f"**{table.title_vi}** / *{table.title_en}* (`{table.id}`)")
+    return table.data
 
 
-def group_cells(cohort: Any, params: ReviewParams, targets: Any = None):
-    """Graduates by school, year, sex and ethnicity (and poverty) of every reviewed level, stacked
-    (``evaluation.panel.student_cells``)."""
-    import pandas as pd
-
-    from .panel import student_cells
-
-    return pd.concat([student_cells(cohort, level=level, unknown_in_denominator=params.unknown_in_denominator,
-                                    targets=targets) for level in params.levels], ignore_index=True)
+def _show_markdown(text: str) -> None:
+    try:
+        from IPython.display import Markdown, display
+    except ImportError:  # pragma: no cover - IPython is a dependency
+        print(text)
+        return
+    display(Markdown(text))
 
 
 def evidence_folder(params: ReviewParams, stage_dir: str) -> Path:
@@ -338,3 +346,27 @@ def evidence_folder(params: ReviewParams, stage_dir: str) -> Path:
         return params.out_path
     skip(f"no evidence bundle at {params.out_path} yet: run `make review` first",
          reason_vi=f"chưa có bộ bằng chứng tại {params.out_path}: hãy chạy `make review` trước")
+
+
+def bundle_is_synthetic(folder: str | Path) -> bool:
+    """True when any evidence table in the folder was made from synthetic data."""
+    from .evidence import read_index
+
+    return any(e["synthetic"] for e in read_index(folder))
+
+
+def evidence_index(folder: str | Path, lang: str):
+    """The evidence tables of a bundle or staging folder: id, title in ``lang`` and rows."""
+    import pandas as pd
+
+    from .evidence import read_index
+
+    return pd.DataFrame([(e["id"], e[f"title_{lang}"], e["rows"]) for e in read_index(folder)],
+                        columns=["id", "title", "rows"])
+
+
+def read_evidence(folder: str | Path, table_id: str):
+    """One evidence table of a bundle or staging folder, as ``evidence.read_table`` reads it."""
+    from .evidence import read_table
+
+    return read_table(folder, table_id)

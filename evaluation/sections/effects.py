@@ -1,0 +1,83 @@
+"""Section 05 · counseling effects: the effect of a trained counselor on uptake
+(``effect_overall``, ``event_study``), with the checks a reader needs to trust it."""
+from __future__ import annotations
+
+from ..data import CohortData
+from ..effects import dose_response, event_study, heterogeneity, recommend, staggered_did, twfe
+from ..effects.did import RECOMMENDED_INFERENCE
+from ..evidence import effect_overall_table, event_study_table
+from ..params import ReviewParams
+from ..power import estimate_icc, minimum_detectable_effect
+from .base import Review, SectionResult
+
+NOTEBOOK = "05_counseling_effects.ipynb"
+
+
+def counseling_effects(cohort: CohortData, params: ReviewParams, *, review: Review | None = None,
+                       figures: bool = True, details: bool = True) -> SectionResult:
+    """Per level: the estimator the review reports (``effects.recommend``), two-way fixed effects
+    (``effects.twfe``) with its wild cluster bootstrap, Callaway-Sant'Anna (``effects.staggered_did``
+    with the review's inference ``RECOMMENDED_INFERENCE``) and the event study
+    (``effects.event_study``) -> ``effect_overall`` and ``event_study``; figure ``event_study``.
+
+    ``details`` adds what the notebook shows beside the tables: heterogeneity by Khmer commune,
+    ethnic boarding school and sex, the dose response and the minimum detectable effect.
+    """
+    review = Review.of(cohort, params, review)
+    p, panels = params, review.panels
+    out = SectionResult("counseling_effects", NOTEBOOK)
+    recommendations = {level: recommend(panels[level], prefer_control=p.control_group) for level in p.levels}
+    twfe_fits = {level: twfe(panels[level], cov_type="cluster") for level in p.levels}
+    did_fits = {level: staggered_did(panels[level], outcome="rate", unit="school_id", time="year",
+                                     group="first_covered",
+                                     control=recommendations[level].control or p.control_group,
+                                     inference=RECOMMENDED_INFERENCE)
+                for level in p.levels}
+    events = {level: event_study(panels[level], cov_type="cluster") for level in p.levels}
+    # few-cluster inference: wild cluster bootstrap (WCR, Rademacher) of the TWFE estimate;
+    # bootstrap_reps = 0 means none (the table then has no wild_* columns)
+    boots = {level: twfe_fits[level].wild_bootstrap(reps=p.bootstrap_reps, seed=p.seed, pp=True)
+             for level in p.levels} if p.bootstrap_reps > 0 else {}
+    out.add(effect_overall_table(
+        [(level, name, fit, panels[level]["school_id"].nunique(), len(panels[level]))
+         for level in p.levels for name, fit in (("twfe", twfe_fits[level]), ("callaway_santanna", did_fits[level]))],
+        recommendations, pretrend={level: events[level].pretrend for level in p.levels},
+        wild_bootstrap={(level, "twfe"): boots[level] for level in boots},
+        notebook=NOTEBOOK, synthetic=review.synthetic))
+    event_table = out.add(event_study_table(
+        [(level, name, fit) for level in p.levels
+         for name, fit in (("twfe", events[level]), ("callaway_santanna", did_fits[level]))],
+        pretrend={(level, "twfe"): events[level].pretrend for level in p.levels},
+        notebook=NOTEBOOK, synthetic=review.synthetic))
+    out.displays.update(recommendations=recommendations, wild_bootstrap=boots)
+    if details:
+        out.displays.update(_details(review))
+    if figures:
+        from .. import figures as fg
+
+        out.figures["event_study"] = fg.event_study_plot(event_table.data, p.lang)
+    return out
+
+
+def _details(review: Review) -> dict[str, object]:
+    from ..panel import school_year_group_panel
+
+    p, panels, cohort = review.params, review.panels, review.cohort
+    shown: dict[str, object] = {
+        "heterogeneity": {(level, by): heterogeneity(panels[level], by=by)
+                          for level in p.levels for by in ("khmer_commune", "ethnic_boarding")}}
+    if "sex" in cohort.graduates.columns:
+        shown["heterogeneity_by_sex"] = {
+            level: heterogeneity(school_year_group_panel(cohort, level=level, by="sex", panel=panels[level],
+                                                         unknown_in_denominator=p.unknown_in_denominator,
+                                                         targets=review.targets), by="sex")
+            for level in p.levels}
+    else:
+        shown["heterogeneity_by_sex"] = "no sex breakdown in the data / dữ liệu không chia theo giới"
+    shown["dose_response"] = {level: dose_response(panels[level], dose="counselors_per_100") for level in p.levels}
+    shown["minimum_detectable_effect"] = {
+        level: minimum_detectable_effect(n_schools=panels[level]["school_id"].nunique(),
+                                         cohort_size=panels[level]["graduates"].mean(),
+                                         icc=estimate_icc(panels[level]), years=len(p.years))
+        for level in p.levels}
+    return shown

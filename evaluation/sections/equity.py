@@ -1,0 +1,36 @@
+"""Section 06 · equity: gaps in uptake between groups, raw and within school and year
+(``equity_gaps``)."""
+from __future__ import annotations
+
+import pandas as pd
+
+from .. import indicators
+from ..data import CohortData
+from ..equity import equity_table
+from ..evidence import equity_gaps_table
+from ..params import ReviewParams
+from .base import Review, SectionResult
+
+NOTEBOOK = "06_equity.ipynb"
+
+
+def equity(cohort: CohortData, params: ReviewParams, *, review: Review | None = None,
+           figures: bool = True) -> SectionResult:
+    """``equity_gaps`` (``equity.equity_table`` per level on the student cells); figure
+    ``equity_gaps``; the notebook also shows uptake in Khmer communes and ethnic boarding schools."""
+    review = Review.of(cohort, params, review)
+    p, cells = params, review.cells
+    out = SectionResult("equity", NOTEBOOK)
+    by_level = {level: equity_table(cells[cells["level"] == level]) for level in p.levels}
+    gaps = pd.concat([by_level[level][0] for level in p.levels], ignore_index=True)
+    gap_notes = sorted({f"{level}: {note}" for level in p.levels for note in by_level[level][1]})
+    table = out.add(equity_gaps_table(gaps, notebook=NOTEBOOK, synthetic=review.synthetic, notes_en=gap_notes))
+    out.displays["uptake_by_khmer_commune"] = indicators.uptake(
+        review.panel, by=["level", "year", "khmer_commune"], unknown_in_denominator=p.unknown_in_denominator)
+    out.displays["uptake_by_ethnic_boarding"] = indicators.uptake(
+        review.panel, by=["level", "ethnic_boarding"], unknown_in_denominator=p.unknown_in_denominator)
+    if figures:
+        from .. import figures as fg
+
+        out.figures["equity_gaps"] = fg.equity_gaps_plot(table.data, p.lang)
+    return out
