@@ -45,6 +45,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from evaluation.results import EstimateResults, Reported, Summary
 from evaluation.effects.fixed_effects import Absorber, _is_nested, _prepare, small_sample_factor
 
 __all__ = ["wild_cluster_bootstrap", "BootstrapResult", "WEIGHT_TYPES", "draw_weights"]
@@ -103,6 +104,39 @@ class BootstrapResult:
                              "analytic_p_value": self.analytic_p_value, "reps": self.reps,
                              "weights_type": self.weights_type}])
         return out.rename(columns={"estimate": "estimate_pp"}) if pp else out
+
+    # -- the results interface (evaluation.results.Results) -------------------------------
+    @property
+    def params(self) -> pd.Series:
+        return pd.Series({self.param: self.estimate}, dtype=float)
+
+    @property
+    def std_errors(self) -> pd.Series:
+        return pd.Series({self.param: self.std_error}, dtype=float)
+
+    @property
+    def pvalues(self) -> pd.Series:
+        """The bootstrap p-value of the tested null."""
+        return pd.Series({self.param: self.p_value}, dtype=float)
+
+    def conf_int(self, level: float | None = None) -> pd.DataFrame:
+        """The bootstrap interval (at the level it was computed at; another level is an error)."""
+        if level is not None and abs(level - self.level) > 1e-12:
+            raise ValueError(f"conf_int: the bootstrap interval was computed at level {self.level}, not {level}")
+        return pd.DataFrame({"ci_low": [self.ci_low], "ci_high": [self.ci_high]}, index=[self.param])
+
+    @property
+    def summary(self) -> Summary:
+        return Summary(title=f"Wild cluster bootstrap-t of {self.param}", table=self.to_frame().set_index("term"),
+                       notes=tuple(str(self).split("\n")[1:]))
+
+    def reported(self, kind: str = "simple") -> Reported:
+        """The bootstrap estimate and interval in percentage points; facts: draws, clusters, method."""
+        facts = EstimateResults(estimator="wild_cluster_bootstrap", estimand=self.param, params=self.params,
+                                std_errors=self.std_errors, cov_type=self.ci_method,
+                                info={"n_obs": self.n_obs, "n_clusters": self.n_clusters, "reps": self.reps,
+                                      "weights_type": self.weights_type})
+        return Reported(self.to_frame(pp=True), facts)
 
     def __str__(self) -> str:
         kind = "WCR (null imposed)" if self.impose_null else "WCU (null not imposed)"

@@ -48,7 +48,7 @@ import pandas as pd
 from pandas.api.types import is_bool_dtype, is_numeric_dtype
 from scipy import stats
 
-from evaluation.results import EstimateResults, Summary, TestResult
+from evaluation.results import EstimateResults, Reported, Summary, TestResult
 
 __all__ = ["staggered_did", "StaggeredDiDResults", "AggregateResults", "DiDInputError"]
 
@@ -793,6 +793,13 @@ class AggregateResults:
     def conf_int(self, level: float = 0.95) -> pd.DataFrame:
         return self.overall.conf_int(level)
 
+    def reported(self, kind: str | None = None) -> Reported:
+        """The overall ATT (``kind="simple"``) or the components (other kinds) in percentage
+        points, with the overall estimate's facts (see :class:`evaluation.results.Results`)."""
+        if (kind or self.kind) == "simple":
+            return Reported(self.overall.to_frame(pp=True), self.overall)
+        return Reported(self.to_frame(pp=True), self.overall)
+
     @property
     def summary(self) -> Summary:
         table = self.to_frame()
@@ -1178,6 +1185,10 @@ class StaggeredDiDResults:
 
     def conf_int(self, level: float = 0.95) -> pd.DataFrame:
         return self.simple.overall.conf_int(level)
+
+    def reported(self, kind: str = "simple") -> Reported:
+        """The ``kind`` aggregation as an evidence table reports it (``aggregate(kind).reported()``)."""
+        return self.aggregate(kind).reported(kind)
 
     # -- presentation ----------------------------------------------------------------------
     def to_frame(self, *, pp: bool = False) -> pd.DataFrame:

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ..registry import TABLES, EvidenceError
+from ...results import Results
 from ..table import EvidenceTable
 from ._common import (_int, _make, _num, _p, _require)
 
@@ -38,15 +39,11 @@ def _resolve(obj: Any, kind: str, what: str) -> tuple[pd.DataFrame, Any]:
         return obj.to_frame().T.reset_index(drop=True), obj
     if isinstance(obj, Mapping):
         return pd.DataFrame([dict(obj)]), obj
-    if hasattr(obj, "aggregate") and callable(obj.aggregate) and not hasattr(obj, "components"):
-        return _resolve(obj.aggregate(kind), kind, what)
-    if hasattr(obj, "overall") and hasattr(obj, "to_frame"):
-        if kind == "simple":
-            return obj.overall.to_frame(pp=True), obj.overall
-        return obj.to_frame(pp=True), obj.overall
-    if hasattr(obj, "to_frame"):
-        return obj.to_frame(pp=True), obj
-    raise EvidenceError(f"{what}: expected a results object (to_frame) or a frame with estimate_pp, got {type(obj).__name__}")
+    if isinstance(obj, Results):
+        frame, facts = obj.reported(kind)
+        return frame, facts
+    raise EvidenceError(f"{what}: expected a results object (evaluation.results.Results) or a frame with "
+                        f"estimate_pp, got {type(obj).__name__}")
 
 
 def _pick_row(frame: pd.DataFrame, term: str | None, what: str) -> pd.Series:
