@@ -30,7 +30,8 @@ from ..validation import TABLE_SPECS, check_tables, validate_folder
 from . import cells as C
 from .headers import SKIP_SHEETS, sheet_table, sheet_tables
 from .issues import ImportFailed, ImportIssue
-from .layout import KEY_FIELDS, NUMERIC_FIELDS, Column, Layout, best_header_row, find_layout
+from .headers import map_choices as _map_choices_list
+from .layout import KEY_FIELDS, NUMERIC_FIELDS, Column, Layout, _numeric_like, best_header_row, find_layout
 from .students import DIRECT_IDENTIFIERS, PseudonymKey, graduates_from_students, identity, load_key
 from .vntext import decode_column, decode_legacy, fold, match_names, nfc
 from .workbook import Grid, Unreadable, read_file
@@ -42,6 +43,10 @@ _YEAR_FIELDS = {"graduates": "year", "counseling": "year", "students": "year", "
                 "labour_demand": "survey_year"}
 _LEVEL_TABLES = ("graduates", "students")
 _PERSONAL = set(DIRECT_IDENTIFIERS)
+#: Fields that hold no data: read, logged, never written.
+_INERT = ("row_number", "note", "ignore")
+#: The file beside the inputs that maps headers to fields (one "header = field" a line).
+MAP_FILE = "import_map.txt"
 #: Sort keys of the written tables (destination in contract order).
 SORT_KEYS: dict[str, tuple[str, ...]] = {
     "schools": ("school_id",), "communes": ("commune_code",),
@@ -135,6 +140,18 @@ def _reader(table: str, fld: str, col: Column | None) -> Callable[[Any, str], tu
     return C.read_text
 
 
+def _field_words(fld: str) -> str:
+    return f"destination {fld[5:]}" if fld.startswith("dest:") else fld
+
+
+def _map_word(fld: str) -> str:
+    return fld[5:] if fld.startswith("dest:") else fld
+
+
+def _map_choices(table: str) -> str:
+    return ", ".join(_map_choices_list(table))
+
+
 def _hint_year(text: str) -> tuple[int | None, str]:
     f = fold(text)
     m = re.search(r"\b((?:19|20)\d\d)\s+((?:19|20)\d\d)\b", f)
@@ -165,7 +182,7 @@ def _read_sheet(grid: Grid, table: str, lay: Layout, log: _Log, *, privacy: bool
         if c.field is None:
             if c.header:
                 info["ignored_columns"].append(c.label)
-        elif c.field in ("row_number", "note"):
+        elif c.field in _INERT:
             info["ignored_columns"].append(c.label)
         else:
             fld = c.field
@@ -173,7 +190,7 @@ def _read_sheet(grid: Grid, table: str, lay: Layout, log: _Log, *, privacy: bool
                 fld = "total of the row (checked against the destination columns, not written)"
             elif fld in _PERSONAL:
                 fld = f"{fld} (used for the pseudonymous key, then dropped)"
-            info["columns"].append({"column": c.label, "field": fld, "matched": c.how})
+            info["columns"].append({"column": c.label, "field": fld, "matched": c.how, "why": c.why})
     kinds = [k for _, k in lay.rows]
     for k in ("data", "total", "note", "blank", "numbering", "error"):
         if kinds.count(k):
@@ -181,12 +198,43 @@ def _read_sheet(grid: Grid, table: str, lay: Layout, log: _Log, *, privacy: bool
     log.sheets.append(info)
     # duplicated headers: two columns meaning one field (destination columns included)
     for fld, cols in by.items():
-        if len(cols) > 1 and fld not in ("row_number", "note", "total"):
+        if len(cols) > 1 and fld not in _INERT + ("total",):
             log.error(check="duplicate_header", file=grid.file, sheet=grid.sheet, row=lay.header_rows[0],
                       column=", ".join(c.label for c in cols), value=cols[0].how,
                       expected=f"one column for {fld.replace('dest:', 'destination ')}: {len(cols)} columns have a "
                                "header meaning it; delete or rename all but one")
-    if any(len(cols) > 1 and f not in ("row_number", "note", "total") for f, cols in by.items()):
+    stop = any(len(cols) > 1 and f not in _INERT + ("total",) for f, cols in by.items())
+    # nothing dropped silently: a header that fits two fields, or an unknown column holding numbers
+    data_rows0 = [r for r, k in lay.rows if k == "data"]
+    for c in lay.columns:
+        if c.field is not None:
+            continue
+        if c.candidates:
+            log.error(check="header_ambiguous", file=grid.file, sheet=grid.sheet, row=lay.header_rows[0],
+                      column=c.label, value=c.header,
+                      expected=f"one meaning for this header: it fits {' and '.join(_field_words(f) for f in c.candidates)}"
+                               f" equally well; rename it, or say which with --map \"{c.header}={_map_word(c.candidates[0])}\""
+                               f" (or that line in {MAP_FILE} beside the workbook)")
+            stop = True
+            continue
+        n = sum(1 for r in data_rows0 if _numeric_like(grid.value(r, c.index)))
+        if n:
+            hid = " (a hidden column)" if c.hidden else ""
+            if c.header:
+                log.error(check="unmapped_column", file=grid.file, sheet=grid.sheet, row=lay.header_rows[0],
+                          column=c.label, value=c.header,
+                          expected=f"a known meaning for every column holding numbers: this column{hid} holds numbers "
+                                   f"on {n} rows but its header fits no column of table {table}; map it with --map "
+                                   f"\"{c.header}=FIELD\" or the line '{c.header}=FIELD' in {MAP_FILE} beside the "
+                                   f"workbook (FIELD: {_map_choices(table)}; 'ignore' leaves it out knowingly)")
+            else:
+                log.error(check="unmapped_column", file=grid.file, sheet=grid.sheet, row=lay.header_rows[0],
+                          column=c.label, value="",
+                          expected=f"a header for every column holding numbers: this column{hid} has none and holds "
+                                   f"numbers on {n} rows; write its header (e.g. one of: {_map_choices(table)}) or "
+                                   "delete the column")
+            stop = True
+    if stop:
         return []
     # required fields of the layout
     keyf = [f for f in KEY_FIELDS[table] if f in by]
@@ -222,7 +270,7 @@ def _read_sheet(grid: Grid, table: str, lay: Layout, log: _Log, *, privacy: bool
     data_rows = [r for r, k in lay.rows if k in ("data", "total")]
     cellv: dict[tuple[int, int], Any] = {}
     for c in lay.columns:
-        if not c.field or c.field in ("row_number", "note"):
+        if not c.field or c.field in _INERT:
             continue
         vals = [grid.value(r, c.index) for r in data_rows]
         new, counts = decode_column(vals)
@@ -281,7 +329,7 @@ def _read_sheet(grid: Grid, table: str, lay: Layout, log: _Log, *, privacy: bool
         nums: dict[int, int | None] = {}
         bad = False
         for c in lay.columns:
-            if not c.field or c.field in ("row_number", "note"):
+            if not c.field or c.field in _INERT:
                 continue
             raw = cellv.get((r, c.index), grid.value(r, c.index))
             if kind == "total" and c not in numeric:
@@ -363,7 +411,7 @@ def _check_total(grid: Grid, r: int, numeric: list[Column], nums: dict[int, int 
 # ------------------------------------------------------------------------------------------------
 # Which table does a sheet hold?
 # ------------------------------------------------------------------------------------------------
-def _sheet_kind(grid: Grid, kind: str | None, log: _Log) -> str | None:
+def _sheet_kind(grid: Grid, kind: str | None, log: _Log, umap: Mapping[str, str] | None = None) -> str | None:
     name = grid.sheet if grid.sheet is not None else Path(grid.file).stem
     by_name = sheet_tables(name)
     if kind is not None:
@@ -371,7 +419,7 @@ def _sheet_kind(grid: Grid, kind: str | None, log: _Log) -> str | None:
     if len(by_name) == 1:
         return by_name[0]
     pool = by_name or list(ALL_TABLES)
-    scores = sorted(((best_header_row(grid, t)[1], t) for t in pool), reverse=True)
+    scores = sorted(((best_header_row(grid, t, umap)[1], t) for t in pool), reverse=True)
     need = 1 if by_name else 3
     if scores[0][0] >= need and (len(scores) == 1 or scores[0][0] > scores[1][0]):
         log.notes.append(f"{_sheet_label(grid)}: read as table {scores[0][1]} (its header names "
@@ -560,7 +608,8 @@ def _frame(table: str, recs: list[_Rec], log: _Log) -> tuple[pd.DataFrame, list[
 def import_files(files: Iterable[str | Path], out: str | Path, *, kind: str | None = None,
                  geography: str = "pre2025", years: Iterable[int] | None = None,
                  base: str | Path | None = None, key_file: str | Path | None = None,
-                 overwrite: bool = False, environ: Mapping[str, str] | None = None) -> ImportResult:
+                 overwrite: bool = False, environ: Mapping[str, str] | None = None,
+                 mapping: Mapping[str, str] | Iterable[str] | None = None) -> ImportResult:
     """Import workbooks / CSV files into the cohort data folder ``out``.
 
     ``kind``: the table every sheet holds (``graduates``...) when sheet names do not say it.
@@ -569,7 +618,10 @@ def import_files(files: Iterable[str | Path], out: str | Path, *, kind: str | No
     pre-2025 unit). ``years``: graduation years of the review cycle (others are errors).
     ``base``: an existing cohort folder whose tables complete the inputs (e.g. schools and
     communes when importing a student list). ``key_file``: the pseudonymisation key file
-    (student lists). ``overwrite``: replace an existing non-empty ``out``.
+    (student lists). ``overwrite``: replace an existing non-empty ``out``. ``mapping``: header
+    text -> field for headers the importer does not know (``{"Đi học nước ngoài": "other"}``, or
+    ``"HEADER=FIELD"`` strings as ``--map`` gives them); an ``import_map.txt`` file beside an input
+    (one ``HEADER=FIELD`` a line, ``#`` comments) adds to it.
 
     Raises :class:`ImportFailed` (every problem listed, nothing written) or returns an
     :class:`ImportResult`.
@@ -587,6 +639,7 @@ def import_files(files: Iterable[str | Path], out: str | Path, *, kind: str | No
             "folder or pass --overwrite to replace it"))], out)
     if not files:
         raise ImportFailed([ImportIssue(check="no_input", file="(none)", expected="at least one input file")], out)
+    umap = _load_mapping(mapping, files, log)
     # 1. read every file and sheet
     per_table: dict[str, list[_Rec]] = {}
     empty_sheets: dict[str, list[Grid]] = {}
@@ -609,7 +662,7 @@ def import_files(files: Iterable[str | Path], out: str | Path, *, kind: str | No
             if not any(v is not None for row in grid.values for v in row):
                 log.notes.append(f"{_sheet_label(grid)}: empty sheet, not read")
                 continue
-            table = _sheet_kind(grid, kind, log)
+            table = _sheet_kind(grid, kind, log, umap)
             if table is None:
                 if kind is not None:
                     log.notes.append(f"{_sheet_label(grid)}: its name says it holds {sheet_table(label)}, not "
@@ -620,7 +673,7 @@ def import_files(files: Iterable[str | Path], out: str | Path, *, kind: str | No
                     "động, Cơ sở GDNN, or the contract names schools, communes, graduates, ...) or --kind; this "
                     "sheet's name and header match no table"))
                 continue
-            lay = find_layout(grid, table, log.issues)
+            lay = find_layout(grid, table, log.issues, umap)
             if lay is None:
                 continue
             if not any(k == "data" for _, k in lay.rows):
@@ -768,6 +821,53 @@ def import_files(files: Iterable[str | Path], out: str | Path, *, kind: str | No
         raise
     return ImportResult(out=out, tables={t: len(df) for t, df in frames.items()}, report=report,
                         validation=folder_report)
+
+
+def _parse_map_line(line: str) -> tuple[str, str] | None:
+    line = line.strip()
+    if not line or line.startswith("#"):
+        return None
+    head, sep, target = line.rpartition("=")
+    if not sep or not head.strip() or not target.strip():
+        raise ValueError(line)
+    return nfc(head.strip().strip('"').strip("'")), target.strip().strip('"').strip("'")
+
+
+def _load_mapping(mapping: Mapping[str, str] | Iterable[str] | None, files: list[Path], log: _Log) -> dict[str, str]:
+    """Header -> field from ``mapping`` (a dict or ``"HEADER=FIELD"`` strings) and the
+    ``import_map.txt`` files beside the inputs; a line that is not ``HEADER=FIELD`` or names no
+    field of any table is an error."""
+    from .headers import map_target
+
+    out: dict[str, str] = {}
+    items: list[tuple[str, str, int | None, str]] = []  # (line, source, row, shown source)
+    if isinstance(mapping, Mapping):
+        items += [(f"{k}={v}", "--map", None, "--map") for k, v in mapping.items()]
+    elif mapping is not None:
+        items += [(m, "--map", None, "--map") for m in mapping]
+    for folder in dict.fromkeys(p.resolve().parent for p in files):
+        mf = folder / MAP_FILE
+        if mf.is_file():
+            lines = mf.read_text(encoding="utf-8-sig").splitlines()
+            items += [(ln, MAP_FILE, i, MAP_FILE) for i, ln in enumerate(lines, start=1)]
+            log.notes.append(f"header mapping read from {MAP_FILE} beside the inputs")
+    for line, src, row, _ in items:
+        try:
+            kv = _parse_map_line(line)
+        except ValueError:
+            log.error(check="map_syntax", file=src, row=row, value=line.strip(),
+                      expected="HEADER=FIELD, e.g. \"Đi học nước ngoài=other\"")
+            continue
+        if kv is None:
+            continue
+        head, target = kv
+        if not any(map_target(t, target) for t in ALL_TABLES):
+            log.error(check="map_target", file=src, row=row, value=target,
+                      expected=f"a column of the data contract, a destination code ({', '.join(ALL_DESTINATIONS)}), "
+                               f"total, note or ignore, for header '{head}'")
+            continue
+        out[head] = target
+    return out
 
 
 def _move_into_place(tmp: Path, out: Path) -> None:

@@ -14,6 +14,11 @@ Fields are the contract columns (``schools.school_id``...) plus import-only fiel
 """
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Mapping
+
 from .vntext import fold
 
 # ------------------------------------------------------------------------------------------------
@@ -268,6 +273,19 @@ def _add_labels() -> None:
 
 
 _add_labels()
+#: (destination code, its shipped Vietnamese and English labels), matched as header spellings too.
+_DEST_LABELS: tuple[tuple[str, str], ...] = ()
+
+
+def _dest_labels() -> tuple[tuple[str, str], ...]:
+    from ..reference import labels
+
+    lab = labels()
+    d = lab.loc[lab["kind"] == "destination", ["code", "label_vi", "label_en"]]
+    return tuple((c, s) for c, vi, en in d.itertuples(index=False) for s in (vi, en))
+
+
+_DEST_LABELS = _dest_labels()
 
 
 def field_index(table: str) -> dict[str, str]:
@@ -283,25 +301,198 @@ def field_index(table: str) -> dict[str, str]:
     return out
 
 
-def header_field(table: str, parts: list[str]) -> tuple[str | None, str]:
+# ------------------------------------------------------------------------------------------------
+# Matching a header by meaning
+# ------------------------------------------------------------------------------------------------
+#: Phrases of the domain and their abbreviation (folded), longest first: a header and a spelling
+#: mean the same when their abbreviated words do.
+ABBREVIATIONS: tuple[tuple[str, str], ...] = tuple(sorted((
+    ("giao duc thuong xuyen", "gdtx"), ("trung tam gdtx", "gdtx"), ("trung tam gdnn gdtx", "gdtx"),
+    ("bo tuc van hoa", "gdtx"), ("bo tuc", "gdtx"), ("btvh", "gdtx"),
+    ("trung hoc pho thong", "thpt"), ("trung hoc co so", "thcs"),
+    ("trung cap", "tc"), ("so cap", "sc"), ("cao dang", "cd"), ("dai hoc", "dh"),
+    ("so hoc sinh", "so hs"), ("hoc sinh", "hs"), ("tong so", "tong"), ("tong cong", "tong"),
+    ("giao vien", "gv"), ("huong nghiep", "hn"), ("tot nghiep", "tn"), ("so luong", "sl"),
+    ("nghe nghiep", "nghe"), ("lao dong", "ld"), ("viec lam", "vl"),
+), key=lambda p: -len(p[0])))
+#: Words that carry no meaning of their own in a header ("Vào", "Học", "Số", "Số HS", "Các").
+FILLER_WORDS: frozenset[str] = frozenset({"vao", "hoc", "tiep", "so", "sl", "hs", "em", "cac", "nhung", "duoc",
+                                          "cua", "trong", "do", "nganh"})
+_NUMBERING_HEAD = re.compile(r"^\s*(?:\(?\s*(?:\d{1,2}|[a-zA-Z]|[IVXivx]{1,4})\s*[).]|\d{1,2}\s*[-/])\s+")
+_NUMBERING_ANY = re.compile(r"\(\s*(?:\d{1,2}|[a-zA-Z])\s*\)|\(\s*\d{1,2}\s*\)\s*=\s*[()0-9+\s-]*")
+_YEAR_PHRASE = re.compile(r"\b(?:nam hoc |nam |khoa |nh )?(?:19|20)\d\d(?: (?:19|20)\d\d)?\b")
+_COLUMN_NO = re.compile(r"\b(?:cot|col|column)\s*\d{1,3}\b")
+
+
+def _strip_numbering(text: str) -> str:
+    """"(1) Số HS", "a) Vào THPT", "Số HS (5)", "Cột 5 - Trung cấp" -> the header words alone."""
+    t = _NUMBERING_ANY.sub(" ", str(text))
+    t = _NUMBERING_HEAD.sub("", t)
+    return t
+
+
+def canonical(text: str) -> tuple[str, ...]:
+    """A header's words folded, numbering removed and domain phrases abbreviated, in order."""
+    f = " " + fold(_strip_numbering(text)) + " "
+    f = _COLUMN_NO.sub(" ", f)
+    f = _YEAR_PHRASE.sub(" ", f)
+    for long, short in ABBREVIATIONS:
+        f = f.replace(f" {long} ", f" {short} ")
+        f = f.replace(f" {long} ", f" {short} ")  # overlapping occurrences
+    return tuple(f.split())
+
+
+def content(words: tuple[str, ...]) -> frozenset[str]:
+    """The words that carry meaning (filler words dropped)."""
+    return frozenset(w for w in words if w not in FILLER_WORDS)
+
+
+@dataclass(frozen=True)
+class HeaderMatch:
+    """How a header was read: ``field`` (``None``: unknown or ambiguous), ``how`` (the words
+    that decided), ``score`` (4 mapped by the user, 3 exact spelling, 2 same words in any order, 1
+    same meaningful words, 0 holds a spelling's words), ``candidates`` (the tied fields of an
+    ambiguous header)."""
+
+    field: str | None
+    how: str
+    score: int = 0
+    candidates: tuple[str, ...] = ()
+
+    @property
+    def ambiguous(self) -> bool:
+        return len(self.candidates) > 1
+
+
+SCORE_WORDS = {4: "mapped by the user", 3: "exact spelling", 2: "same words in another order or abbreviated",
+               1: "same meaningful words", 0: "holds the meaningful words of a known header"}
+
+
+@lru_cache(maxsize=None)
+def _spellings(table: str) -> tuple[tuple[str, str, tuple[str, ...], frozenset[str]], ...]:
+    """(field, spelling, canonical words, content words) of every spelling of ``table``."""
+    out = []
+    for fld, sp in COLUMNS[table].items():
+        for s in (fld,) + sp:
+            out.append((fld, s))
+    for fld, sp in COMMON_FIELDS.items():
+        out += [(fld, s) for s in sp]
+    if table == "graduates":
+        for code, sp in DESTINATION_WORDS.items():
+            out += [(f"dest:{code}", s) for s in sp if not s.isdigit()]
+        for code, s in _DEST_LABELS:
+            out.append((f"dest:{code}", s))
+    rows = []
+    for fld, s in out:
+        w = canonical(s)
+        rows.append((fld, s, w, content(w)))
+    return tuple(rows)
+
+
+def _fold_map(mapping: Mapping[str, str] | None) -> dict[tuple[str, ...], str]:
+    return {canonical(k): v for k, v in (mapping or {}).items()}
+
+
+def match_header(table: str, parts: list[str], mapping: Mapping[str, str] | None = None) -> HeaderMatch:
     """The field a column header means, from its header cells top to bottom (merged parents
-    repeated): tried as the lowest cell, then all cells joined, then the top cell. Returns
-    ``(field, how)``; ``field`` is ``None`` for an unknown header. A header naming a destination
-    is ``dest:CODE`` when the table is ``graduates``."""
-    idx = field_index(table)
-    texts = [p for p in parts if p and fold(p)]
+    repeated), scored. Tried as the lowest cell, then all cells joined, then the top cell; at each
+    try the best score wins: 4 mapped by the user (``--map``), 3 an exact spelling (case, accents,
+    spacing and punctuation aside), 2 the same words in any order with the domain's abbreviations
+    (GDTX = giáo dục thường xuyên = bổ túc, TC = trung cấp, SC, CĐ...), 1 the same meaningful words
+    ("Vào", "Học", "Số", "Số HS" carry none), 0 the header holds a spelling's meaningful words and
+    at most as many others (the largest share wins). Two fields at the best score: ambiguous (no
+    field, ``candidates`` lists them). A header naming a destination is ``dest:CODE`` in ``graduates``."""
+    texts = [p for p in parts if p and fold(_strip_numbering(p))]
     if not texts:
-        return None, "empty header"
-    tries = [texts[-1], " ".join(dict.fromkeys(texts)), texts[0]]
+        return HeaderMatch(None, "empty header")
+    tries = list(dict.fromkeys([texts[-1], " ".join(dict.fromkeys(texts)), texts[0]]))
+    umap = _fold_map(mapping)
+    idx = field_index(table)
     for t in tries:
+        w = canonical(t)
+        if umap and w in umap:
+            fld = map_target(table, umap[w])
+            if fld is not None:
+                return HeaderMatch(fld, f"{t} = {umap[w]}", 4)
         f = fold(t)
         if table == "graduates" and f in DESTINATION_INDEX and f not in idx:
-            return f"dest:{DESTINATION_INDEX[f]}", t
+            return HeaderMatch(f"dest:{DESTINATION_INDEX[f]}", t, 3)
         if f in idx:
-            return idx[f], t
+            return HeaderMatch(idx[f], t, 3)
         if table == "graduates" and f in DESTINATION_INDEX:
-            return f"dest:{DESTINATION_INDEX[f]}", t
-    return None, texts[-1]
+            return HeaderMatch(f"dest:{DESTINATION_INDEX[f]}", t, 3)
+        f2 = fold(_strip_numbering(t))
+        if f2 != f and f2 in idx:
+            return HeaderMatch(idx[f2], t, 3)
+        if f2 != f and table == "graduates" and f2 in DESTINATION_INDEX:
+            return HeaderMatch(f"dest:{DESTINATION_INDEX[f2]}", t, 3)
+        c = content(w)
+        for score, same in ((2, lambda row: sorted(row[2]) == sorted(w)),
+                            (1, lambda row: bool(c) and row[3] == c)):
+            hits: dict[str, str] = {}
+            for row in _spellings(table):
+                if same(row):
+                    hits.setdefault(row[0], row[1])
+            if len(hits) == 1:
+                fld, s = next(iter(hits.items()))
+                return HeaderMatch(fld, f"{t} = {s}", score)
+            if len(hits) > 1:
+                return HeaderMatch(None, t, score, tuple(hits))
+        # a header holding a spelling's meaningful words and little else ("Số HS tốt nghiệp THCS
+        # năm 2019"): the largest share of the header's words wins; a tie is ambiguous
+        if c:
+            best: dict[str, tuple[float, str]] = {}
+            for fld, sp, _w, sc in _spellings(table):
+                if sc and sc <= c and not any(x.isdigit() for x in sc):
+                    share = len(sc) / len(c)
+                    if share >= 0.5 and share > best.get(fld, (0.0, ""))[0]:
+                        best[fld] = (share, sp)
+            if best:
+                top = max(v[0] for v in best.values())
+                tied = [f for f, v in best.items() if v[0] == top]
+                if len(tied) == 1:
+                    return HeaderMatch(tied[0], f"{t} ⊇ {best[tied[0]][1]}", 0, ())
+                return HeaderMatch(None, t, 0, tuple(tied))
+    return HeaderMatch(None, texts[-1])
+
+
+#: Words a user may map a header to besides the table's fields ("ignore": leave it out knowingly).
+IGNORE_WORDS: tuple[str, ...] = ("ignore", "bo qua", "khong doc", "skip")
+
+
+def map_choices(table: str) -> list[str]:
+    """What ``--map "HEADER=FIELD"`` accepts for ``table``: its fields, destination codes (wide
+    graduates sheets), ``total``, ``note`` and ``ignore``."""
+    out = [f for f in COLUMNS[table] if f not in ("person_name", "person_id", "birth_date", "female_mark")]
+    if table == "graduates":
+        out += list(DESTINATION_WORDS)
+    return out + ["total", "note", "ignore"]
+
+
+def map_target(table: str, target: str) -> str | None:
+    """The field ``target`` (from ``--map``) names in ``table``: a field or contract column, a
+    destination code or label (``dest:CODE`` in graduates), ``total``, ``note``, ``ignore``;
+    ``None`` when it names nothing of this table."""
+    f = fold(target)
+    if f in IGNORE_WORDS:
+        return "ignore"
+    for fld in list(COLUMNS[table]) + list(COMMON_FIELDS):
+        if f == fold(fld):
+            return fld
+    if table == "graduates":
+        code = DESTINATION_INDEX.get(f) or DESTINATION_INDEX.get(f.replace(" ", "_"))
+        if code is None and f.startswith("dest "):
+            code = DESTINATION_INDEX.get(f[5:]) or DESTINATION_INDEX.get(f[5:].replace(" ", "_"))
+        if code is not None:
+            return f"dest:{code}"
+    m = match_header(table, [target])
+    return m.field if m.score >= 2 else None
+
+
+def header_field(table: str, parts: list[str], mapping: Mapping[str, str] | None = None) -> tuple[str | None, str]:
+    """``(field, how)`` of :func:`match_header` (``field`` ``None`` for an unknown header)."""
+    m = match_header(table, parts, mapping)
+    return m.field, m.how
 
 
 def template_columns(table: str) -> list[tuple[str, str]]:

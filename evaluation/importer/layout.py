@@ -22,7 +22,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from .headers import COLUMNS, NOTE_WORDS, TOTAL_WORDS, header_field
+from typing import Mapping
+
+from .headers import COLUMNS, NOTE_WORDS, SCORE_WORDS, TOTAL_WORDS, match_header
 from .issues import ImportIssue
 from .vntext import decode_legacy, fold, nfc
 from .workbook import Grid, col_letter
@@ -57,6 +59,16 @@ class Column:
     header: str
     field: str | None
     how: str = ""
+    score: int = 0
+    candidates: tuple[str, ...] = ()
+    hidden: bool = False
+
+    @property
+    def why(self) -> str:
+        """Why the header was given its field (for the decision log)."""
+        if self.candidates:
+            return "tie between " + ", ".join(self.candidates)
+        return SCORE_WORDS.get(self.score, "") if self.field else "no known header"
 
     @property
     def label(self) -> str:
@@ -115,7 +127,7 @@ def _filled(grid: Grid, merged: dict, r: int, c: int) -> Any:
     return grid.value(r, c)
 
 
-def _score_row(grid: Grid, merged: dict, r: int, table: str) -> int:
+def _score_row(grid: Grid, merged: dict, r: int, table: str, mapping: Mapping[str, str] | None = None) -> int:
     """How many fields of ``table`` the cells of row ``r`` name (0 for a row holding numbers: a
     header row is text)."""
     row = [grid.value(r, c) for c in range(1, grid.n_cols + 1)]
@@ -126,28 +138,30 @@ def _score_row(grid: Grid, merged: dict, r: int, table: str) -> int:
         v = _filled(grid, merged, r, c)
         if not isinstance(v, str) or not v.strip():
             continue
-        f, _ = header_field(table, [_htext(v)])
+        f = match_header(table, [_htext(v)], mapping).field
         if f and f not in ("row_number", "note") and (f, v) not in seen:
             seen.add((f, v))
             score += 1
     return score
 
 
-def best_header_row(grid: Grid, table: str) -> tuple[int, int]:
+def best_header_row(grid: Grid, table: str, mapping: Mapping[str, str] | None = None) -> tuple[int, int]:
     """(row, score) of the row that names the most fields of ``table`` (score 0: none)."""
     merged = _merged_lookup(grid)
     best = (0, 0)
     for r in range(1, min(grid.n_rows, MAX_HEADER_SCAN) + 1):
-        s = _score_row(grid, merged, r, table)
+        s = _score_row(grid, merged, r, table, mapping)
         if s > best[1]:
             best = (r, s)
     return best
 
 
-def find_layout(grid: Grid, table: str, issues: list[ImportIssue]) -> Layout | None:
-    """The :class:`Layout` of ``table`` in ``grid``, or ``None`` after adding an issue."""
+def find_layout(grid: Grid, table: str, issues: list[ImportIssue],
+                mapping: Mapping[str, str] | None = None) -> Layout | None:
+    """The :class:`Layout` of ``table`` in ``grid``, or ``None`` after adding an issue.
+    ``mapping``: header text -> field given by the user (``--map``, ``import_map.txt``)."""
     merged = _merged_lookup(grid)
-    r0, score = best_header_row(grid, table)
+    r0, score = best_header_row(grid, table, mapping)
     if score == 0:
         known = ", ".join(dict.fromkeys(COLUMNS[table][f][0] for f in COLUMNS[table]))
         issues.append(ImportIssue(
@@ -183,8 +197,10 @@ def find_layout(grid: Grid, table: str, issues: list[ImportIssue]) -> Layout | N
             t = _htext(_filled(grid, merged, r, c))
             if t and (not parts or parts[-1] != t):
                 parts.append(t)
-        f, how = header_field(table, parts) if parts else (None, "")
-        columns.append(Column(index=c, header=" / ".join(parts), field=f, how=how))
+        m = match_header(table, parts, mapping) if parts else None
+        columns.append(Column(index=c, header=" / ".join(parts), field=m.field if m else None,
+                              how=m.how if m else "", score=m.score if m else 0,
+                              candidates=m.candidates if m else (), hidden=c in grid.hidden_cols))
     title = " ".join(_htext(grid.value(r, c)) for r in range(1, r0) for c in range(1, grid.n_cols + 1)
                      if _text(grid.value(r, c)))
     lay = Layout(table=table, header_rows=(r0, r1), columns=columns, title=title)

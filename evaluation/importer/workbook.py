@@ -47,6 +47,7 @@ class Grid:
     merged: list[tuple[int, int, int, int]] = field(default_factory=list)
     no_cached: set[tuple[int, int]] = field(default_factory=set)
     hidden: bool = False
+    hidden_cols: set[int] = field(default_factory=set)
 
     @property
     def n_rows(self) -> int:
@@ -165,7 +166,7 @@ def _read_xlsx(path: Path, data: bytes) -> list[Grid]:
             xml = zf.read(xml_path).decode("utf-8", "ignore") if xml_path in zf.namelist() else ""
             merged = [_range(m) for m in _MERGE.findall(xml)]
             grids.append(Grid(file=name, sheet=title, values=values, formats=formats, merged=merged,
-                              hidden=states.get(title, "visible") != "visible"))
+                              hidden=states.get(title, "visible") != "visible", hidden_cols=_hidden_cols(xml)))
             if _FORMULA.search(xml):
                 grids[-1].no_cached = _formulas_without_value(data, title, values)
         wb.close()
@@ -179,6 +180,21 @@ def _read_xlsx(path: Path, data: bytes) -> list[Grid]:
 
 _MERGE = re.compile(r'<(?:\w+:)?mergeCell [^>]*ref="([A-Z]+[0-9]+(?::[A-Z]+[0-9]+)?)"')
 _FORMULA = re.compile(r"<(?:\w+:)?f[ >/]")
+
+
+_COL = re.compile(r"<(?:\w+:)?col ([^>]*)/?>")
+
+
+def _hidden_cols(xml: str) -> set[int]:
+    """1-based indexes of the columns the sheet hides (``<col min max hidden="1">``)."""
+    out: set[int] = set()
+    for attrs in _COL.findall(xml[: xml.find("<sheetData") if "<sheetData" in xml else 20000]):
+        if re.search(r'\bhidden="(?:1|true)"', attrs):
+            lo = re.search(r'\bmin="(\d+)"', attrs)
+            hi = re.search(r'\bmax="(\d+)"', attrs)
+            if lo and hi:
+                out.update(range(int(lo.group(1)), min(int(hi.group(1)), 16384) + 1))
+    return out
 
 
 def _range(ref: str) -> tuple[int, int, int, int]:
