@@ -347,9 +347,9 @@ def test_same_school_year_twice(tmp_path, template_bytes):
         ws["B3"] = 2019
     assert failure([edited(tmp_path, template_bytes, edit)], tmp_path) == [
         "mau.xlsx, sheet 'Tư vấn HN', row 2, column school_id, year: value 'S01 / 2019': expected a unique school_id "
-        "+ year (the same key is on 2 lines, first on line 2) [duplicate_key]",
+        "+ year (the same key is on 2 rows, first on row 2) [duplicate_key]",
         "mau.xlsx, sheet 'Tư vấn HN', row 3, column school_id, year: value 'S01 / 2019': expected a unique school_id "
-        "+ year (the same key is on 2 lines, first on line 2) [duplicate_key]"]
+        "+ year (the same key is on 2 rows, first on row 2) [duplicate_key]"]
 
 
 def test_unknown_school_code(tmp_path, template_bytes):

@@ -42,9 +42,11 @@ REPORT_JSON = "import_report.json"
 _YEAR_FIELDS = {"graduates": "year", "counseling": "year", "students": "year", "vocational_supply": "year",
                 "labour_demand": "survey_year"}
 _LEVEL_TABLES = ("graduates", "students")
+#: Tables that may come as a sheet per school (no school column; the sheet's name is the school).
+_SCHOOL_SHEET_TABLES = ("graduates", "counseling")
 _PERSONAL = set(DIRECT_IDENTIFIERS)
 #: Fields that hold no data: read, logged, never written.
-_INERT = ("row_number", "note", "ignore")
+_INERT = ("row_number", "note", "ignore", "personal_other")
 #: The file beside the inputs that maps headers to fields (one "header = field" a line).
 MAP_FILE = "import_map.txt"
 #: Sort keys of the written tables (destination in contract order).
@@ -91,6 +93,7 @@ class _Log:
         self.sheets: list[dict[str, Any]] = []
         self.notes: list[str] = []
         self.counts: dict[tuple[str, str], int] = {}
+        self.table_sheets: dict[str, set[tuple[str, str | None]]] = {}  # table -> (file, sheet) read as it
 
     def count(self, where: str, what: str, n: int = 1) -> None:
         self.counts[(where, what)] = self.counts.get((where, what), 0) + n
@@ -238,6 +241,12 @@ def _read_sheet(grid: Grid, table: str, lay: Layout, log: _Log, *, privacy: bool
         return []
     # required fields of the layout
     keyf = [f for f in KEY_FIELDS[table] if f in by]
+    school_sheet = None
+    if not keyf and table in _SCHOOL_SHEET_TABLES and "year" in by and grid.sheet and not sheet_tables(grid.sheet):
+        # a sheet per school: the sheet's name is the school, its rows are years
+        school_sheet = nfc(grid.sheet)
+        info["decisions"].append(f"a sheet per school: school '{school_sheet}' from the sheet name, rows by year")
+        keyf = ["year"]
     if not keyf:
         want = " or ".join(f"'{f}'" for f in KEY_FIELDS[table] if f not in _PERSONAL) or "a student column"
         log.error(check="missing_column", file=grid.file, sheet=grid.sheet, row=lay.header_rows[0],
@@ -259,6 +268,8 @@ def _read_sheet(grid: Grid, table: str, lay: Layout, log: _Log, *, privacy: bool
     optional_here = {"level", "year", "survey_year", "poor_household", "counseled", "residence_commune_code"}
     if lay.wide:
         optional_here |= {"destination", "students"}
+    if school_sheet is not None:
+        optional_here |= {"school_id"}
     missing = [s.name for s in TABLE_SPECS[table] if s.required and s.name not in by and s.name not in optional_here
                and not any(a in by for a in alternatives.get(s.name, ()))]
     if missing:
@@ -316,6 +327,8 @@ def _read_sheet(grid: Grid, table: str, lay: Layout, log: _Log, *, privacy: bool
                 info["decisions"].append(f"level {lv} inferred from the destination columns")
         if lv is not None:
             hints["level"] = (lv, f"level {lv} from the sheet")
+    if school_sheet is not None:
+        hints["school"] = (school_sheet, f"sheet name '{grid.sheet}'")
     recs: list[_Rec] = []
     numeric = [c for c in lay.columns if c.field and (c.field in NUMERIC_FIELDS[table] or c.field.startswith("dest:"))]
     group_sum: dict[int, int] = {c.index: 0 for c in numeric}
@@ -673,6 +686,7 @@ def import_files(files: Iterable[str | Path], out: str | Path, *, kind: str | No
                     "động, Cơ sở GDNN, or the contract names schools, communes, graduates, ...) or --kind; this "
                     "sheet's name and header match no table"))
                 continue
+            log.table_sheets.setdefault(table, set()).add((grid.file, grid.sheet))
             lay = find_layout(grid, table, log.issues, umap)
             if lay is None:
                 continue
@@ -720,8 +734,8 @@ def import_files(files: Iterable[str | Path], out: str | Path, *, kind: str | No
             log.error(check="table_missing", file=", ".join(p.name for p in files), expected=(
                 f"a sheet with table {name} (required by the data contract), or --base naming a cohort folder "
                 f"that has it; the inputs hold: {', '.join(sorted(per_table)) or 'no table'}"))
-    if log.issues:
-        raise ImportFailed(log.issues, out)
+    # every problem in one pass: the steps below run on what could be read, and their problems join
+    # those above (a table whose sheet could not be read is left out of the checks that need it)
     # 3. names -> codes, geography
     pre, post, members = _commune_registers(per_table.get("communes"), base_tables)
     if "communes" in per_table:
@@ -770,8 +784,7 @@ def import_files(files: Iterable[str | Path], out: str | Path, *, kind: str | No
     if "students" in per_table:
         key = load_key(key_file=key_file, out=out, environ=dict(environ) if environ is not None else None)
         _pseudonymise(per_table["students"], key, log)
-    if log.issues:
-        raise ImportFailed(log.issues, out)
+    early = list(log.issues)
     # 5. frames, derived graduates, validation
     frames: dict[str, pd.DataFrame] = {}
     recs_of: dict[str, list[_Rec]] = {}
@@ -793,6 +806,18 @@ def import_files(files: Iterable[str | Path], out: str | Path, *, kind: str | No
     files_map = {t: Path(f"{t}.csv") for t in frames}
     files_map.update({t: p for t, p in base_files.items() if t not in frames})
     years_l = sorted({int(y) for y in years}) if years is not None else None
+    if early:
+        # the contract's checks on the rows that could be read, without tables whose sheets failed
+        # (their absence is already reported), then every problem at once
+        failed = {t for t in ALL_TABLES if any(i.sheet is not None and (i.file, i.sheet) in log.table_sheets.get(t, ())
+                                                  for i in early)}
+        part = {t: f for t, f in all_frames.items() if t not in failed}
+        if {"schools", "graduates"} <= set(part) or {"schools", "counseling"} <= set(part):
+            vreport, _ = check_tables(part, {t: p for t, p in files_map.items() if t in part}, years=years_l)
+            skip = {"file_missing", "table_absent", "empty_table", "missing_column"}
+            more = [i for i in _map_validation(vreport, recs_of, base_files) if i.check not in skip]
+            early += [i for i in more if i not in early]
+        raise ImportFailed(early, out)
     vreport, _ = check_tables(all_frames, files_map, years=years_l)
     if not vreport.ok:
         raise ImportFailed(_map_validation(vreport, recs_of, base_files), out)
@@ -934,6 +959,24 @@ def _pseudonymise(recs: list[_Rec], key: PseudonymKey, log: _Log) -> None:
     log.count("students", "students pseudonymised (name, date of birth and identifiers dropped)", len(seen))
 
 
+_LINE_REF = re.compile(r"(\d+) (?:line|row)s, first on (?:line|row) (\d+)")
+
+
+def _source_rows(text: str, recs: list[_Rec], rec: _Rec) -> str:
+    """A validation message's "first on line N" (a line of the assembled table) as the row Excel
+    shows, with its sheet when it is another one."""
+    def repl(m: re.Match) -> str:
+        k = int(m.group(2)) - 2
+        if not 0 <= k < len(recs):
+            return m.group(0)
+        src = recs[k].src
+        where = f"row {src[2]}" if src[2] is not None else "another row"
+        if src[:2] != rec.src[:2]:
+            where += f" of {src[0]}" + (f", sheet '{src[1]}'" if src[1] is not None else "")
+        return f"{m.group(1)} rows, first on {where}"
+    return _LINE_REF.sub(repl, text)
+
+
 def _map_validation(report: Any, recs_of: dict[str, list[_Rec]], base_files: dict[str, Path]) -> list[ImportIssue]:
     """Validation issues (rows of the assembled tables) -> issues naming the input file, sheet,
     row and column."""
@@ -945,7 +988,7 @@ def _map_validation(report: Any, recs_of: dict[str, list[_Rec]], base_files: dic
             col = rec.cols.get(i.column or "", i.column) if i.column else None
             value = "(not shown)" if i.table == "students" and i.column in ("student_key",) else i.value
             out.append(ImportIssue(check=i.check, file=rec.src[0], sheet=rec.src[1], row=rec.src[2], column=col,
-                                   value=value, expected=i.expected))
+                                   value=value, expected=_source_rows(i.expected, recs, rec)))
         else:
             f = base_files.get(i.table)
             out.append(ImportIssue(check=i.check, file=f.name if f is not None and recs is None else f"{i.table} table",

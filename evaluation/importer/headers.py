@@ -150,6 +150,12 @@ COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
         "counseled": ("Được tư vấn cá nhân", "duoc tu van ca nhan", "duoc tu van", "tu van ca nhan", "counseled"),
         "destination": ("Hướng đi sau tốt nghiệp", "huong di", "huong di sau tot nghiep", "dang ky hoc",
                         "noi hoc tiep", "destination"),
+        # contact and family details: personal data outside the contract, recognised so that they
+        # are left out knowingly (never read, never shown)
+        "personal_other": ("Số điện thoại", "so dien thoai", "dien thoai", "sdt", "so dt", "dt lien he", "email",
+                           "dia chi", "dia chi thuong tru", "noi o", "cho o hien nay", "ho ten cha", "ho ten me",
+                           "ho ten phu huynh", "phu huynh", "cha me", "nghe nghiep cha me", "so dien thoai phu huynh",
+                           "noi sinh", "que quan", "ton giao"),
     },
     "labour_demand": {
         "survey_year": ("Năm khảo sát", "nam khao sat", "nam", "survey year"),
@@ -463,7 +469,8 @@ IGNORE_WORDS: tuple[str, ...] = ("ignore", "bo qua", "khong doc", "skip")
 def map_choices(table: str) -> list[str]:
     """What ``--map "HEADER=FIELD"`` accepts for ``table``: its fields, destination codes (wide
     graduates sheets), ``total``, ``note`` and ``ignore``."""
-    out = [f for f in COLUMNS[table] if f not in ("person_name", "person_id", "birth_date", "female_mark")]
+    out = [f for f in COLUMNS[table] if f not in ("person_name", "person_id", "birth_date", "female_mark",
+                                                   "personal_other")]
     if table == "graduates":
         out += list(DESTINATION_WORDS)
     return out + ["total", "note", "ignore"]

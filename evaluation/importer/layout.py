@@ -238,6 +238,8 @@ def _starts_with(f: str, words: tuple[str, ...]) -> bool:
 def _classify_rows(grid: Grid, merged: dict, lay: Layout, issues: list[ImportIssue]) -> None:
     by = lay.by_field()
     keys = [c for f in KEY_FIELDS[lay.table] for c in by.get(f, [])]
+    if not keys and lay.table in ("graduates", "counseling"):
+        keys = by.get("year", [])  # a sheet per school: rows are years
     num_cols = [c for c in lay.columns if c.field and (c.field in NUMERIC_FIELDS[lay.table]
                                                       or c.field.startswith("dest:"))]
     label_cols = keys + by.get("row_number", [])
