@@ -33,7 +33,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     ensure_sample(params)
     report = validate_folder(params.data_path, years=params.years,
                              unknown_share_warning=params.unknown_share_warning)
-    print(report.format())
+    print(report.format(lang=args.lang))
     return 0 if report.ok else 1
 
 
@@ -114,17 +114,23 @@ def cmd_import(args: argparse.Namespace) -> int:
     try:
         res = import_files(args.files, Path(args.out), kind=args.kind, geography=args.geography,
                            years=_years_arg(args.years), base=args.base, key_file=args.key_file,
-                           overwrite=args.overwrite)
+                           overwrite=args.overwrite, mapping=args.map)
     except ImportFailed as exc:
-        print(str(exc), file=sys.stderr)
+        print(exc.format(args.lang), file=sys.stderr)
         return 1
     except argparse.ArgumentTypeError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    from .messages import translate, word
+
     rows = ", ".join(f"{t} {n}" for t, n in res.tables.items())
-    print(f"imported into {res.out} ({rows}); decisions in {res.out / 'import_report.md'}")
+    print(word("imported", args.lang, out=res.out, rows=rows, report=res.out / "import_report.md"))
     for w in res.validation.warnings:
-        print(f"  {w}")
+        loc = w.location if args.lang == "en" else w.location.replace("line ", "dòng ").replace(
+            "row ", "dòng ").replace("column ", "cột ")
+        val = "" if w.value is None else f" '{w.value}'"
+        print(f"  {word('warning', args.lang)} {loc}{val}: {word('expected', args.lang)} "
+              f"{translate(w.expected, args.lang)} [{w.check}]")
     return 0
 
 
@@ -135,6 +141,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("validate", help="check a cohort data folder against the data contract")
     _add_params_args(p)
+    p.add_argument("--lang", choices=["vi", "en"], default="vi",
+                   help="language of the messages (default vi: Vietnamese)")
     p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("sample", help="write the synthetic sample cohort folder")
@@ -193,6 +201,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="pseudonymisation key file for student lists (outside the repository); default: "
                         "$EVALUATION_PSEUDONYM_KEY_FILE or $EVALUATION_PSEUDONYM_KEY")
     p.add_argument("--overwrite", action="store_true", help="replace an existing output folder")
+    p.add_argument("--map", action="append", default=None, metavar="HEADER=FIELD",
+                   help="what a column the importer does not know holds, e.g. --map \"Đi học nước ngoài=other\" "
+                        "(repeatable; an import_map.txt file beside the workbooks, one HEADER=FIELD a line, "
+                        "works too); FIELD 'ignore' leaves the column out knowingly")
+    p.add_argument("--lang", choices=["vi", "en"], default="vi",
+                   help="language of the messages (default vi: Vietnamese)")
     p.set_defaults(func=cmd_import)
     return parser
 

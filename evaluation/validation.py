@@ -211,56 +211,59 @@ class ValidationReport:
         return True
 
     # -- rendering ---------------------------------------------------------------------------
-    def format(self, *, limit: int | None = None) -> str:
+    def format(self, *, limit: int | None = None, lang: str = "en") -> str:
         """The report as text for a person: a verdict, then every issue grouped by table.
 
         ``limit``: list at most this many issues per table and check, then say how many more
         there are (``None``, the default, lists every one). A table with more than one kind of
-        issue starts with a count per check.
+        issue starts with a count per check. ``lang``: ``"en"`` or ``"vi"`` (the message
+        catalogue :mod:`evaluation.messages`, shared with the importer).
         """
+        from .messages import quote, translate, word
+
         f = self._frame
         counts = f["severity"].value_counts()
         ne, nw, ni = (int(counts.get(s, 0)) for s in SEVERITIES)
         lines = []
         if self.folder is not None:
-            lines.append(f"Cohort data folder: {self.folder}")
-        summary = f"{ne} error{'s' * (ne != 1)}, {nw} warning{'s' * (nw != 1)}, {ni} note{'s' * (ni != 1)}"
-        if ne:
-            lines.append(f"FAILED: {summary}. The folder does not meet the data contract; "
-                         "nothing downstream runs on it until every error below is fixed.")
-        else:
-            lines.append(f"OK: {summary}. The folder meets the data contract.")
+            lines.append(word("folder", lang, folder=self.folder))
+        summary = word("summary", lang, e=ne, es="s" * (ne != 1), w=nw, ws="s" * (nw != 1), i=ni,
+                       is_="s" * (ni != 1))
+        lines.append(word("failed" if ne else "ok", lang, summary=summary))
         names = {t: p.name for t, p in self.files.items()}
         for table, g in f.groupby("table", sort=False):
             c = g["severity"].value_counts()
-            parts = [f"{int(c[s])} {w}" for s, w in zip(SEVERITIES, ("error(s)", "warning(s)", "note(s)"))
+            parts = [f"{int(c[s])} {word(w, lang)}" for s, w in zip(SEVERITIES, ("errors_n", "warnings_n", "notes_n"))
                      if c.get(s, 0)]
             fname = names.get(table)
             lines.append("")
             lines.append(f"== {table}{f' ({fname})' if fname else ''}: {', '.join(parts)} ==")
             by_check = g.groupby(["severity", "check"], sort=False).size()
             if len(by_check) > 1:
-                lines.append("  by check: " + "; ".join(f"{chk} {n:,}" for (_, chk), n in by_check.items()))
+                lines.append(f"  {word('by_check', lang)}: " + "; ".join(f"{chk} {n:,}" for (_, chk), n in by_check.items()))
             if limit is not None:
                 rank = g.groupby(["severity", "check"], sort=False).cumcount()
                 hidden = g[rank >= limit].groupby(["severity", "check"], sort=False).size()
                 g = g[rank < limit]
-            word = "row" if (fname or "").endswith(".parquet") else "line"
+            word_row = word("row" if (fname or "").endswith(".parquet") else "line", lang)
             rows = g["row"].astype("object").where(g["row"].notna(), None)
             for sev, row, col, val, exp, chk in zip(g["severity"], rows, g["column"], g["value"],
                                                     g["expected"], g["check"]):
                 where = []
                 if row is not None:
-                    where.append(f"{word} {int(row)}")
+                    where.append(f"{word_row} {int(row)}")
                 if isinstance(col, str) and col:
-                    where.append(f"column {col}")
+                    where.append(f"{word('column', lang)} {col}")
                 if isinstance(val, str):
-                    where.append(f"value {_quote(val)}")
+                    where.append(f"{word('value', lang)} {quote(val, lang) if lang != 'en' else _quote(val)}")
                 head = ", ".join(where)
-                lines.append(f"  {sev:<7} {head + ': ' if head else ''}expected {exp} [{chk}]")
+                sev_w = sev if lang == "en" else word(sev, lang)
+                lines.append(f"  {sev_w:<7} {head + ': ' if head else ''}{word('expected', lang)} "
+                             f"{translate(exp, lang)} [{chk}]")
             if limit is not None:
                 for (sev, chk), n in hidden.items():
-                    lines.append(f"  {sev:<7} ... and {n:,} more [{chk}] (all of them: report.to_frame())")
+                    sev_w = sev if lang == "en" else word(sev, lang)
+                    lines.append(f"  {sev_w:<7} {word('more', lang, n=f'{n:,}', check=chk)}")
         return "\n".join(lines)
 
     def __str__(self) -> str:

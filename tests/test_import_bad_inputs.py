@@ -19,6 +19,7 @@ import pytest
 
 from evaluation.importer import ImportFailed, import_files, write_template
 from evaluation.importer.vntext import unicode_to_tcvn3
+from evaluation.messages import has_translation
 from evaluation.reference import commune_crosswalk
 
 
@@ -68,6 +69,10 @@ def failure(paths: list[Path], tmp: Path, **kw) -> list[str]:
     assert sorted(x.name for x in tmp.iterdir() if x.name != "out") == [b for b in before if b != "out"]
     assert str(e.value).startswith(f"Import failed: {len(e.value.issues)} error")
     assert "nothing was written" in str(e.value).splitlines()[0]
+    # every message has its Vietnamese wording (the default of the command line)
+    untranslated = [i.expected for i in e.value.issues if not has_translation(i.expected)]
+    assert untranslated == []
+    assert e.value.format("vi").startswith(f"Không nhập được: {len(e.value.issues)} lỗi; không ghi gì")
     return e.value.messages
 
 
@@ -487,4 +492,6 @@ def test_every_problem_at_once(tmp_path, template_bytes):
     msgs = failure([edited(tmp_path, template_bytes, edit)], tmp_path)
     assert [m.split(": expected")[0] for m in msgs] == [
         "mau.xlsx, sheet 'Tốt nghiệp', row 4, column B (Năm tốt nghiệp): value '2020-06-01'",
-        "mau.xlsx, sheet 'Tư vấn HN', row 2, column C (Số GV tư vấn hướng nghiệp): value 'hai'"]
+        "mau.xlsx, sheet 'Tư vấn HN', row 2, column C (Số GV tư vấn hướng nghiệp): value 'hai'",
+        # found by the contract's checks in the same pass (it used to take a second run)
+        "mau.xlsx, sheet 'Tốt nghiệp', row 3, column G (Số học sinh): value '-1'"]

@@ -276,9 +276,16 @@ def test_cli_template_and_import(tmp_path, clean_folder):
     r = subprocess.run([sys.executable, "-m", "evaluation", "import", str(t), "--out", str(tmp_path / "out"),
                         "--years", "2019-2021"], capture_output=True, text=True, env=env, cwd=tmp_path)
     assert r.returncode == 0, r.stderr
-    assert "imported into" in r.stdout and (tmp_path / "out" / "import_report.md").is_file()
+    assert "đã nhập vào" in r.stdout and (tmp_path / "out" / "import_report.md").is_file()
     r = subprocess.run([sys.executable, "-m", "evaluation", "import", str(t), "--out", str(tmp_path / "out2"),
                         "--years", "2020-2021"], capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert r.returncode == 1 and not (tmp_path / "out2").exists()
+    # Vietnamese by default, every problem of the one pass; English with --lang en
+    assert r.stderr.startswith("Không nhập được: ")
+    assert "mau.xlsx, trang tính 'Tốt nghiệp', dòng 2, cột B (Năm tốt nghiệp): giá trị '2019': cần một năm tốt " \
+           "nghiệp trong kỳ sơ kết (2020-2021) [year_range]" in r.stderr
+    r = subprocess.run([sys.executable, "-m", "evaluation", "import", str(t), "--out", str(tmp_path / "out2"),
+                        "--years", "2020-2021", "--lang", "en"], capture_output=True, text=True, env=env, cwd=tmp_path)
     assert r.returncode == 1 and not (tmp_path / "out2").exists()
     assert "mau.xlsx, sheet 'Tốt nghiệp', row 2, column B (Năm tốt nghiệp): value '2019': expected a graduation " \
            "year of the review cycle (2020-2021) [year_range]" in r.stderr

@@ -299,7 +299,7 @@ def _cli(*args: str) -> subprocess.CompletedProcess:
 
 
 def test_cli_validate_bad_folder_exits_1_and_lists_every_error():
-    res = _cli("--data", str(BAD))
+    res = _cli("--data", str(BAD), "--lang", "en")
     assert res.returncode == 1, res.stderr
     out = res.stdout
     assert "FAILED: 53 errors" in out
@@ -310,9 +310,22 @@ def test_cli_validate_bad_folder_exits_1_and_lists_every_error():
 
 
 def test_cli_validate_good_folder_exits_0():
-    res = _cli("--data", str(GOOD))
+    res = _cli("--data", str(GOOD), "--lang", "en")
     assert res.returncode == 0, res.stdout + res.stderr
     assert res.stdout.splitlines()[1].startswith("OK: 0 errors")
+
+
+def test_cli_validate_speaks_vietnamese_by_default(bad_report):
+    res = _cli("--data", str(BAD))
+    assert res.returncode == 1, res.stderr
+    out = res.stdout
+    assert "KHÔNG ĐẠT: 53 lỗi" in out
+    assert "dòng 12, cột level, giá trị 'THCX': cần một trong: THCS, THPT" in out
+    assert out.count("\n  lỗi ") == 53
+    # every message of the folder has its Vietnamese wording in the catalogue
+    from evaluation.messages import has_translation
+
+    assert [e for e in bad_report.to_frame()["expected"] if not has_translation(e)] == []
 
 
 def test_format_limit_keeps_counts(bad_report):

@@ -93,7 +93,7 @@ class _Log:
         self.sheets: list[dict[str, Any]] = []
         self.notes: list[str] = []
         self.counts: dict[tuple[str, str], int] = {}
-        self.table_sheets: dict[str, set[tuple[str, str | None]]] = {}  # table -> (file, sheet) read as it
+        self.failed: set[str] = set()  # tables a sheet of which could not be read at all
 
     def count(self, where: str, what: str, n: int = 1) -> None:
         self.counts[(where, what)] = self.counts.get((where, what), 0) + n
@@ -686,9 +686,9 @@ def import_files(files: Iterable[str | Path], out: str | Path, *, kind: str | No
                     "động, Cơ sở GDNN, or the contract names schools, communes, graduates, ...) or --kind; this "
                     "sheet's name and header match no table"))
                 continue
-            log.table_sheets.setdefault(table, set()).add((grid.file, grid.sheet))
             lay = find_layout(grid, table, log.issues, umap)
             if lay is None:
+                log.failed.add(table)
                 continue
             if not any(k == "data" for _, k in lay.rows):
                 if not any(k == "error" for _, k in lay.rows):
@@ -696,7 +696,10 @@ def import_files(files: Iterable[str | Path], out: str | Path, *, kind: str | No
                     log.notes.append(f"{_sheet_label(grid)}: header of {table} but no data rows; not read")
                 used += 1
                 continue
+            n_issues = len(log.issues)
             recs = _read_sheet(grid, table, lay, log, privacy=table == "students")
+            if not recs and len(log.issues) > n_issues:
+                log.failed.add(table)
             per_table.setdefault(table, []).extend(recs)
             layouts.append((grid, table, lay))
             used += 1
@@ -809,13 +812,15 @@ def import_files(files: Iterable[str | Path], out: str | Path, *, kind: str | No
     if early:
         # the contract's checks on the rows that could be read, without tables whose sheets failed
         # (their absence is already reported), then every problem at once
-        failed = {t for t in ALL_TABLES if any(i.sheet is not None and (i.file, i.sheet) in log.table_sheets.get(t, ())
-                                                  for i in early)}
-        part = {t: f for t, f in all_frames.items() if t not in failed}
+        part = {t: f for t, f in all_frames.items() if len(f)}
         if {"schools", "graduates"} <= set(part) or {"schools", "counseling"} <= set(part):
             vreport, _ = check_tables(part, {t: p for t, p in files_map.items() if t in part}, years=years_l)
             skip = {"file_missing", "table_absent", "empty_table", "missing_column"}
-            more = [i for i in _map_validation(vreport, recs_of, base_files) if i.check not in skip]
+            if log.failed & {"schools", "communes"}:  # a register not read whole: its references would mislead
+                skip |= {"reference", "geography", "level_not_taught"}
+            seen_rows = {(i.file, i.sheet, i.row) for i in early if i.row is not None}
+            more = [i for i in _map_validation(vreport, recs_of, base_files) if i.check not in skip
+                    and (i.file, i.sheet, i.row) not in seen_rows]  # one message per problem
             early += [i for i in more if i not in early]
         raise ImportFailed(early, out)
     vreport, _ = check_tables(all_frames, files_map, years=years_l)

@@ -37,6 +37,12 @@ class ImportIssue:
         val = f": value {_quote(self.value)}" if self.value is not None else ""
         return f"{head}{val}: expected {self.expected} [{self.check}]"
 
+    def text(self, lang: str = "vi") -> str:
+        """The problem as one line in ``lang`` (``"vi"``, the default for people, or ``"en"``)."""
+        from ..messages import issue_text
+
+        return issue_text(self, lang)
+
     def to_dict(self) -> dict:
         return {k: getattr(self, k) for k in ("check", "severity", "file", "sheet", "row", "column", "value",
                                              "expected")}
@@ -66,8 +72,17 @@ class ImportFailed(ValueError):
 
     @property
     def messages(self) -> list[str]:
-        """Each issue as one line of text."""
+        """Each issue as one line of text (English)."""
         return [str(i) for i in self.issues]
+
+    def format(self, lang: str = "vi") -> str:
+        """Every problem, one a line, in ``lang`` (Vietnamese by default; ``"en"`` as ``str()``)."""
+        from ..messages import word
+
+        n = len(self.issues)
+        where = word("to_out", lang, out=self.out) if self.out is not None else ""
+        head = word("failed_head", lang, n=n, s="s" * (n != 1), where=where)
+        return "\n".join([head] + ["  " + i.text(lang) for i in self.issues])
 
 
 class KeyMissing(ImportFailed):

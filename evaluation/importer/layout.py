@@ -287,6 +287,8 @@ def _classify_rows(grid: Grid, merged: dict, lay: Layout, issues: list[ImportIss
             continue
         hit = [r for r in range(mr0, mr1 + 1) if r in data_rows]
         if hit and mr1 > lay.header_rows[1]:
+            # the merged rows are not read (their problem is this one message, not one per empty cell)
+            lay.rows = [(r, "error" if r in hit else k) for r, k in lay.rows]
             issues.append(ImportIssue(
                 check="merged_cells", file=grid.file, sheet=grid.sheet, row=mr0,
                 column=f"{col_letter(mc0)}{mr0}:{col_letter(mc1)}{mr1}",

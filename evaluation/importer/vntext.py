@@ -335,7 +335,8 @@ SCHOOL_LEVEL_WORDS: tuple[tuple[str, str], ...] = (
 def split_unit(name: str, *, kind: str = "commune") -> tuple[str | None, str]:
     """``(prefix_kind, core)`` of a folded name: ``split_unit("X. Mỹ Cẩm") == ("xa", "my cam")``.
 
-    For schools the prefix is the level ("THCS", "THPT", "DTNT"...) after "Trường" is dropped.
+    For schools the prefix is the level ("THCS", "THPT", "DTNT"...) after "Trường" is dropped,
+    and a commune unit word at the start of the rest ("Thị trấn", "TT", "Xã") is dropped too.
     """
     f = fold(name)
     if kind == "school":
@@ -343,12 +344,20 @@ def split_unit(name: str, *, kind: str = "commune") -> tuple[str | None, str]:
             if f.startswith(w + " "):
                 f = f[len(w) + 1:]
                 break
-        for words, lvl in SCHOOL_LEVEL_WORDS:
+        lvl = None
+        for words, lv in SCHOOL_LEVEL_WORDS:
             if f == words:
-                return lvl, ""
+                return lv, ""
             if f.startswith(words + " "):
-                return lvl, f[len(words) + 1:]
-        return None, f
+                lvl, f = lv, f[len(words) + 1:]
+                break
+        # the commune a school is named after, written with or without its unit ("THCS Thị trấn
+        # Càng Long" = "THCS TT Càng Long" = "THCS Càng Long")
+        for words, _k in UNIT_PREFIXES:
+            if f.startswith(words + " "):
+                f = f[len(words) + 1:]
+                break
+        return lvl, f
     for words, k in UNIT_PREFIXES:
         if f.startswith(words + " "):
             return k, f[len(words) + 1:]
