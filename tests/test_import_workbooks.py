@@ -212,12 +212,12 @@ def test_template_has_a_sheet_per_table_instructions_and_drop_downs(tmp_path):
     ws = wb["Tốt nghiệp"]
     assert [c.value for c in ws[1]] == ["Mã trường", "Năm tốt nghiệp", "Cấp học", "Giới tính", "Dân tộc", "Hướng đi",
                                         "Số học sinh"]
-    assert ws["F1"].comment.text.startswith("destination:")
+    assert ws["F1"].comment.text.startswith("Hướng đi (bắt buộc): Hướng đi sau tốt nghiệp")
     formulas = {str(dv.sqref): dv.formula1 for dv in ws.data_validations.dataValidation}
-    assert formulas["A2:A2000"] == "='Trường học'!$A$2:$A$2000"
+    assert formulas["A2:A100001"] == "='Trường học'!$A$2:$A$100001"
     lists = wb["Danh mục"]
     dest_col = next(dv.formula1 for sq, dv in ((str(d.sqref), d) for d in ws.data_validations.dataValidation)
-                    if sq == "F2:F2000")
+                    if sq == "F2:F100001")
     col = dest_col.split("!$")[1][0]
     assert [lists[f"{col}{i}"].value for i in range(1, 4)] == ["Học tiếp THPT", "Giáo dục thường xuyên cấp THPT",
                                                               "Trung cấp (kể cả 9+)"]

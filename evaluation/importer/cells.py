@@ -28,6 +28,7 @@ from .headers import (
     LEVEL_INDEX,
     QUALIFICATION_INDEX,
     SCHOOL_LEVEL_INDEX,
+    SECTOR_INDEX,
     SEX_INDEX,
     VOC_LEVEL_INDEX,
 )
@@ -197,6 +198,18 @@ def read_destination(v: Any, fmt: str = "") -> tuple[str | None, str | None]:
     from ..contract import ALL_DESTINATIONS
 
     return _coded(DESTINATION_INDEX, "a destination", ALL_DESTINATIONS)(v, fmt)
+
+
+def read_sector(v: Any, fmt: str = "") -> tuple[str | None, str | None]:
+    """A VSIC 2018 section: the letter ("F"), its name ("Xây dựng") or the template's drop-down text
+    ("F - Xây dựng"). Anything else is kept as written for the contract's code check to report."""
+    if v is None or (isinstance(v, str) and not v.strip()):
+        return None, None
+    raw = shown(v)
+    code = SECTOR_INDEX.get(fold(raw))
+    if code is None:
+        return raw.strip().upper(), None
+    return code, (None if raw.strip() == code else f"'{raw}' read as {code}")
 
 
 def read_ethnicity(v: Any, fmt: str = "") -> tuple[str | None, str | None]:

@@ -139,7 +139,7 @@ def _reader(table: str, fld: str, col: Column | None) -> Callable[[Any, str], tu
     if fld == "qualification":
         return C.read_qualification
     if fld == "sector":
-        return lambda v, fmt="": ((C.read_text(v)[0] or "").upper() or None, None)
+        return C.read_sector
     return C.read_text
 
 

@@ -247,6 +247,49 @@ VOC_LEVEL_WORDS: dict[str, tuple[str, ...]] = {
 }
 
 
+#: VSIC 2018 sections (Quyết định 27/2018/QĐ-TTg): code -> (Vietnamese, English) name. The
+#: template's drop-down shows "F - Xây dựng"; the importer reads the code, the label or both.
+SECTOR_LABELS: dict[str, tuple[str, str]] = {
+    "A": ("Nông nghiệp, lâm nghiệp và thủy sản", "Agriculture, forestry and fishing"),
+    "B": ("Khai khoáng", "Mining and quarrying"),
+    "C": ("Công nghiệp chế biến, chế tạo", "Manufacturing"),
+    "D": ("Sản xuất và phân phối điện, khí đốt, nước nóng, hơi nước và điều hòa không khí",
+          "Electricity, gas, steam and air conditioning supply"),
+    "E": ("Cung cấp nước; hoạt động quản lý và xử lý rác thải, nước thải",
+          "Water supply; sewerage, waste management and remediation"),
+    "F": ("Xây dựng", "Construction"),
+    "G": ("Bán buôn và bán lẻ; sửa chữa ô tô, mô tô, xe máy và xe có động cơ khác",
+          "Wholesale and retail trade; repair of motor vehicles and motorcycles"),
+    "H": ("Vận tải kho bãi", "Transportation and storage"),
+    "I": ("Dịch vụ lưu trú và ăn uống", "Accommodation and food service activities"),
+    "J": ("Thông tin và truyền thông", "Information and communication"),
+    "K": ("Hoạt động tài chính, ngân hàng và bảo hiểm", "Financial and insurance activities"),
+    "L": ("Hoạt động kinh doanh bất động sản", "Real estate activities"),
+    "M": ("Hoạt động chuyên môn, khoa học và công nghệ", "Professional, scientific and technical activities"),
+    "N": ("Hoạt động hành chính và dịch vụ hỗ trợ", "Administrative and support service activities"),
+    "O": ("Hoạt động của Đảng Cộng sản, tổ chức chính trị - xã hội, quản lý Nhà nước, an ninh quốc phòng; bảo đảm "
+          "xã hội bắt buộc", "Public administration and defence; compulsory social security"),
+    "P": ("Giáo dục và đào tạo", "Education"),
+    "Q": ("Y tế và hoạt động trợ giúp xã hội", "Human health and social work activities"),
+    "R": ("Nghệ thuật, vui chơi và giải trí", "Arts, entertainment and recreation"),
+    "S": ("Hoạt động dịch vụ khác", "Other service activities"),
+    "T": ("Hoạt động làm thuê các công việc trong các hộ gia đình, sản xuất sản phẩm vật chất và dịch vụ tự tiêu "
+          "dùng của hộ gia đình", "Activities of households as employers and for own use"),
+    "U": ("Hoạt động của các tổ chức và cơ quan quốc tế", "Activities of extraterritorial organizations and bodies"),
+}
+
+
+def sector_label(code: str) -> str:
+    """The template's drop-down text of a VSIC section: ``"F - Xây dựng"``."""
+    return f"{code} - {SECTOR_LABELS[code][0]}"
+
+
+SECTOR_INDEX: dict[str, str] = {}
+for _c, (_vi, _en) in SECTOR_LABELS.items():
+    for _s in (_c, _vi, _en, sector_label(_c), f"{_c} - {_en}"):
+        SECTOR_INDEX.setdefault(fold(_s), _c)
+
+
 def _index(words: dict) -> dict[str, object]:
     out: dict[str, object] = {}
     for code, spellings in words.items():
