@@ -253,6 +253,13 @@ CATALOGUE: tuple[tuple[str, str], ...] = (
     ("a student identifier (Mã học sinh / Mã định danh) or the name and date of birth, to make the pseudonymous "
      "student_key",
      "mã học sinh (Mã học sinh / Mã định danh) hoặc họ tên và ngày sinh, để tạo mã ẩn danh student_key"),
+    ("each student once: this student (same identifier, or same name and date of birth) is already on row {r} of "
+     "{f}, sheet '{s}'",
+     "mỗi học sinh một lần: học sinh này (cùng mã, hoặc cùng họ tên và ngày sinh) đã có ở dòng {r} của tệp {f}, "
+     "trang tính '{s}'"),
+    ("each student once: this student (same identifier, or same name and date of birth) is already on row {r} of "
+     "{f}", "mỗi học sinh một lần: học sinh này (cùng mã, hoặc cùng họ tên và ngày sinh) đã có ở dòng {r} của tệp "
+     "{f}"),
     ("each student once: this student (same identifier, or same name and date of birth) is already on row {r}",
      "mỗi học sinh một lần: học sinh này (cùng mã, hoặc cùng họ tên và ngày sinh) đã có ở dòng {r}"),
     ("a pseudonymisation key file at {p}: there is no such file", "tệp khóa ẩn danh tại {p}: không có tệp này"),

@@ -148,3 +148,15 @@ def test_duplicate_rows_are_named_as_excel_shows_them(base, tmp_path):
     err = _refused(files, tmp_path / "out", base)
     assert sorted(i.row for i in err.issues) == [43, last]
     assert all("first on row 43" in m for m in err.messages), err.messages
+
+
+def test_the_reported_workbook_keeps_every_continuing_education_student(base, tmp_path):
+    """Measured in the issue: GDTX dropped without a word. Every GDTX cell now arrives, and the total
+    column was checked against its parts on every row."""
+    res = import_files(W.the_reported_workbook(tmp_path), tmp_path / "out", base=base)
+    g = pd.read_csv(res.out / "graduates.csv")
+    t = W.truth().query("level == 'THCS'")
+    assert (g["destination"] == "gdtx").sum() == (t["destination"] == "gdtx").sum() == 12
+    assert g.loc[g["destination"] == "gdtx", "students"].sum() == t.loc[t["destination"] == "gdtx", "students"].sum()
+    cols = [c for s in res.report["sheets"] for c in s["columns"]]
+    assert sum("total of the row" in c["field"] for c in cols) == 3  # one total column per year sheet

@@ -8,8 +8,9 @@ levels and years the shape covers. Nothing binary is committed.
 Shapes (``SHAPES``): wide by destination, long, a sheet per year, a sheet per school, commune
 subtotal rows, two header rows, three header rows with a numbering row, notes and signature rows,
 hidden columns, totals as formulas (with the values Excel saves), numbers as text with dots for
-thousands, TCVN3 text, NFD text, headers only meaning matches ("Vào GDTX", "(5) Học TC",
-"Cột 7 - Sơ cấp"), and a column placed by ``--map``. ``BROKEN`` holds deliberately broken
+thousands, TCVN3 text, NFD text, headers only meaning matches ("Vào GDTX", "(3) Học TC",
+"Cột 7 - Sơ cấp"), a column placed by ``--map``, and the workbook the issue measured (a sheet
+per year, merged two-row header, NFD, a total column, "Vào GDTX"). ``BROKEN`` holds deliberately broken
 variants, each with the one problem it must be refused for.
 """
 from __future__ import annotations
@@ -211,10 +212,11 @@ def sheet_per_school(d: Path) -> list[Path]:
         ws.append([f"KẾT QUẢ PHÂN LUỒNG HỌC SINH TỐT NGHIỆP - {NAME_OF[sid].upper()}"])
         ws.append([])
         dests = DESTINATIONS["THPT"]
-        ws.append(["Năm tốt nghiệp", "Tổng số"] + [HEAD[x] for x in dests])
+        ws.append(["Năm tốt nghiệp", "Tổng số"] + [HEAD[x] for x in dests] + ["Tỷ lệ học nghề (%)"])
         for y in YEARS:
             ns = [count(sid, y, x) for x in dests]
-            ws.append([y, sum(ns)] + ns)
+            voc = sum(n for x, n in zip(dests, ns) if x.startswith("voc_"))
+            ws.append([y, sum(ns)] + ns + [round(100 * voc / sum(ns), 1)])  # a rate worked out from the counts
     p = d / "per_school.xlsx"
     wb.save(p)
     return [p]
@@ -421,6 +423,29 @@ def mapped_column(d: Path) -> list[Path]:
     return [p]
 
 
+def the_reported_workbook(d: Path) -> list[Path]:
+    """The shape the issue measured: a sheet per year, a merged two-row header, NFD text, a total
+    column "Số HS tốt nghiệp THCS" and a "Vào GDTX" column (once dropped without a word)."""
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    dests = DESTINATIONS["THCS"]
+    for y in YEARS:
+        ws = wb.create_sheet(nfd(f"Năm học {y - 1}-{y}"))
+        ws.append([nfd(f"KẾT QUẢ PHÂN LUỒNG HỌC SINH TỐT NGHIỆP THCS NĂM HỌC {y - 1}-{y}")])
+        ws.append([])
+        ws.append([nfd(h) for h in ("STT", "Trường", "Số HS tốt nghiệp THCS", "Trong đó")])
+        ws.append([None, None, None] + [nfd(HEAD[x]) for x in dests])
+        for c in "ABC":
+            ws.merge_cells(f"{c}3:{c}4")
+        ws.merge_cells(start_row=3, start_column=4, end_row=3, end_column=3 + len(dests))
+        for i, sid in enumerate(_schools("THCS"), start=1):
+            ns = [count(sid, y, x) for x in dests]
+            ws.append([i, nfd(NAME_OF[sid]), sum(ns)] + ns)
+    p = d / "reported.xlsx"
+    wb.save(p)
+    return [p]
+
+
 @dataclass
 class Shape:
     name: str
@@ -451,6 +476,7 @@ SHAPES: list[Shape] = [
     Shape("nfd_text", nfd_text, ("THPT",)),
     Shape("headers_by_meaning", headers_by_meaning, ("THCS",)),
     Shape("column_placed_by_map", mapped_column, ("THPT",), kwargs={"mapping": ["Đi học nước ngoài=other"]}),
+    Shape("the_reported_workbook", the_reported_workbook, ("THCS",)),
 ]
 
 

@@ -46,7 +46,7 @@ _LEVEL_TABLES = ("graduates", "students")
 _SCHOOL_SHEET_TABLES = ("graduates", "counseling")
 _PERSONAL = set(DIRECT_IDENTIFIERS)
 #: Fields that hold no data: read, logged, never written.
-_INERT = ("row_number", "note", "ignore", "personal_other")
+_INERT = ("row_number", "note", "ignore", "personal_other", "rate")
 #: The file beside the inputs that maps headers to fields (one "header = field" a line).
 MAP_FILE = "import_map.txt"
 #: Sort keys of the written tables (destination in contract order).
@@ -934,7 +934,7 @@ def _fill_communes(recs: list[_Rec], log: _Log) -> None:
 
 
 def _pseudonymise(recs: list[_Rec], key: PseudonymKey, log: _Log) -> None:
-    seen: dict[str, int] = {}
+    seen: dict[str, tuple] = {}
     for r in recs:
         v = r.values
         fm = v.pop("female_mark", None)
@@ -952,11 +952,14 @@ def _pseudonymise(recs: list[_Rec], key: PseudonymKey, log: _Log) -> None:
             continue
         k = key.student_key(ident)
         if k in seen:
+            first = seen[k]
+            where = f"{first[2]}" + ("" if first[:2] == r.src[:2] else f" of {first[0]}"
+                                     + (f", sheet '{first[1]}'" if first[1] is not None else ""))
             log.error(check="student_duplicate", file=r.src[0], sheet=r.src[1], row=r.src[2], value="(not shown)",
                       expected=f"each student once: this student (same identifier, or same name and date of birth) "
-                               f"is already on row {seen[k]}")
+                               f"is already on row {where}")
             continue
-        seen[k] = r.src[2] or 0
+        seen[k] = r.src
         v["student_key"] = k
         r.cols["student_key"] = "pseudonymous key"
         for f in ("poor_household", "counseled"):
@@ -1049,7 +1052,7 @@ def _report_md(rep: dict[str, Any]) -> str:
         rows = ", ".join(f"{n} {k}" for k, n in s["rows"].items())
         L.append(f"- **{where}** -> {s['table']} ({s['layout']} layout; {'; '.join(s['decisions'])}; rows: {rows})")
         for c in s["columns"]:
-            L.append(f"  - column {c['column']} -> `{c['field']}` (matched '{c['matched']}')")
+            L.append(f"  - column {c['column']} -> `{c['field']}` (matched '{c['matched']}': {c.get('why', '')})")
         if s["ignored_columns"]:
             L.append(f"  - ignored columns: {', '.join(s['ignored_columns'])}")
     if rep["decisions"]:

@@ -189,6 +189,9 @@ COMMON_FIELDS: dict[str, tuple[str, ...]] = {
     "total": ("Tổng số", "tong so", "tong", "tong cong", "cong", "total", "tong so hs", "tong so hs tot nghiep",
               "tong so hoc sinh tot nghiep", "tong so tot nghiep"),
     "note": ("Ghi chú", "ghi chu", "note", "notes"),
+    # a rate or percentage worked out from the counts beside it ("Tỷ lệ %", "Tỷ lệ vào THPT"): known,
+    # logged, not read (the review computes its own rates from the counts)
+    "rate": ("Tỷ lệ", "ty le", "ty le %", "%", "ti le", "rate", "percent", "phan tram"),
 }
 
 #: Destination columns of a wide layout, and destination cells of a long one: folded spellings.

@@ -139,7 +139,7 @@ def _score_row(grid: Grid, merged: dict, r: int, table: str, mapping: Mapping[st
         if not isinstance(v, str) or not v.strip():
             continue
         f = match_header(table, [_htext(v)], mapping).field
-        if f and f not in ("row_number", "note") and (f, v) not in seen:
+        if f and f not in ("row_number", "note", "rate", "ignore") and (f, v) not in seen:
             seen.add((f, v))
             score += 1
     return score
