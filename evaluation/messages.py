@@ -8,7 +8,7 @@ cells as written) and its Vietnamese wording with the same placeholders. Placeho
 are themselves words of a fixed set ("a level", " (a hidden column)") are translated through
 :data:`PHRASES`. A message no entry fits is shown in English behind a Vietnamese note, never
 dropped; ``tests/test_import_messages.py`` holds every message the importer and the validation
-can produce to an entry.
+can produce to an entry (every literal message of the sources, and every message of the bad-input and corpus tests).
 
 :func:`issue_text` renders one import problem (file, sheet, Excel row, column, value, what is
 expected) and :func:`word` the few words around them.
@@ -127,12 +127,12 @@ CATALOGUE: tuple[tuple[str, str], ...] = (
     ("a known meaning for every column holding numbers: this column{hid} holds numbers on {n} rows but its header "
      "fits no column of table {table}; map it with --map \"{h}=FIELD\" or the line '{h2}=FIELD' in {f} beside the "
      "workbook (FIELD: {choices}; 'ignore' leaves it out knowingly)",
-     "mọi cột có số liệu phải được hiểu: cột này{hid} có số liệu ở {n} dòng nhưng tiêu đề không khớp cột nào của "
+     "biết cột này chứa gì: cột này{hid} có số liệu ở {n} dòng nhưng tiêu đề không khớp cột nào của "
      "bảng {table}; hãy chỉ rõ bằng --map \"{h}=TÊN_CỘT\" hoặc dòng '{h2}=TÊN_CỘT' trong tệp {f} đặt cạnh tệp Excel "
      "(TÊN_CỘT: {choices}; 'ignore' để cố ý bỏ qua cột)"),
     ("a header for every column holding numbers: this column{hid} has none and holds numbers on {n} rows; write its "
      "header (e.g. one of: {choices}) or delete the column",
-     "mọi cột có số liệu phải có tiêu đề: cột này{hid} không có tiêu đề nhưng có số liệu ở {n} dòng; hãy ghi tiêu đề "
+     "một tiêu đề cho cột này: cột này{hid} không có tiêu đề nhưng có số liệu ở {n} dòng; hãy ghi tiêu đề "
      "(ví dụ một trong: {choices}) hoặc xóa cột"),
     ("a column for {want} in the header of table {table}; the header names: {names}",
      "một cột {want} trong tiêu đề bảng {table}; tiêu đề hiện có: {names}"),
@@ -156,13 +156,13 @@ CATALOGUE: tuple[tuple[str, str], ...] = (
      "dạy một cấp"),
     # -- totals -----------------------------------------------------------------------------------
     ("the sum of the destination columns on the same row ({s}); the total and its parts disagree",
-     "bằng tổng các cột hướng đi trên cùng dòng ({s}); cột tổng và các phần không khớp"),
+     "giá trị bằng tổng các cột hướng đi trên cùng dòng ({s}); cột tổng và các phần không khớp"),
     ("the sum of the rows it totals: the rows above sum to {a} (since the previous total: {g}); the total row "
      "disagrees with its parts",
-     "bằng tổng các dòng mà nó cộng: các dòng phía trên cộng lại là {a} (từ dòng tổng trước: {g}); dòng tổng không "
-     "khớp với các phần"),
+     "giá trị bằng tổng các dòng mà nó cộng: các dòng phía trên cộng lại là {a} (kể từ dòng tổng trước: {g}); dòng "
+     "tổng không khớp với các phần"),
     ("the sum of the rows it totals: the rows above sum to {a}; the total row disagrees with its parts",
-     "bằng tổng các dòng mà nó cộng: các dòng phía trên cộng lại là {a}; dòng tổng không khớp với các phần"),
+     "giá trị bằng tổng các dòng mà nó cộng: các dòng phía trên cộng lại là {a}; dòng tổng không khớp với các phần"),
     # -- names and geography ----------------------------------------------------------------------
     ("a commune as it was before 1/7/2025 (geography pre2025): '{v}' is the commune {code} ({name}) formed by the "
      "2025 reorganisation; use the pre-2025 unit: {alts}",

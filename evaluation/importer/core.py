@@ -184,9 +184,11 @@ def _read_sheet(grid: Grid, table: str, lay: Layout, log: _Log, *, privacy: bool
     for c in lay.columns:
         if c.field is None:
             if c.header:
-                info["ignored_columns"].append(c.label)
+                info["ignored_columns"].append(f"{c.label}: no known header, no numbers")
         elif c.field in _INERT:
-            info["ignored_columns"].append(c.label)
+            why = {"row_number": "row numbers", "note": "notes", "ignore": "left out as mapped",
+                   "personal_other": "personal data outside the contract", "rate": "a rate worked out from counts"}
+            info["ignored_columns"].append(f"{c.label}: {why[c.field]} ({c.why})")
         else:
             fld = c.field
             if lay.wide and fld in ("students", "total"):
@@ -417,7 +419,7 @@ def _check_total(grid: Grid, r: int, numeric: list[Column], nums: dict[int, int 
         log.error(check="total_row", file=grid.file, sheet=grid.sheet, row=r, column=c.label, value=str(t),
                   expected=f"the sum of the rows it totals: the rows above sum to {all_sum[c.index]}"
                            + (f" (since the previous total: {group_sum[c.index]})"
-                              if group_sum[c.index] != all_sum[c.index] else "")
+                              if group_sum[c.index] not in (all_sum[c.index], 0) else "")
                            + "; the total row disagrees with its parts")
 
 

@@ -1,13 +1,16 @@
 """The Vietnamese Excel template: one sheet per contract table, an instructions sheet, drop-downs.
 
 ``python -m evaluation template --out FILE.xlsx`` writes it; ``python -m evaluation import
-FILE.xlsx --out DIR`` reads it back. Headers are Vietnamese (each with a comment giving the
-contract column and its meaning); cells with a code list (level, destination, sex, ethnicity,
-yes/no, qualification, vocational level, VSIC section) have a drop-down list with the Vietnamese
-labels, which the importer maps back to the codes; school and commune codes in other sheets
-have a drop-down of the codes entered in the schools and communes sheets. The communes sheet
-comes pre-filled with the 14 Càng Long units before 1/7/2025 and their 2025 merge (from the
-shipped crosswalk); the Khmer share and the disadvantaged flag are left for the user.
+FILE.xlsx --out DIR`` reads it back. It is made to prevent mistakes: every data row (at least
+:data:`TEMPLATE_ROWS`) of every column has a check with an error alert on -- a drop-down of the
+Vietnamese labels for coded columns (level, destination, sex, ethnicity, yes/no, qualification,
+vocational level, VSIC section "F - Xây dựng"), of the codes entered in the schools and communes
+sheets for code columns, whole numbers for years and counts, a decimal 0..1 for shares. Headers
+are locked (sheet protection without a password; data cells stay free) and each has a Vietnamese
+comment saying what its column holds. The communes sheet comes pre-filled with the 14 Càng Long
+units before 1/7/2025 and their 2025 merge (from the shipped crosswalk); the Khmer share and the
+disadvantaged flag are left for the user. ``--data`` fills the sheets with a folder's tables,
+coded columns as the drop-downs' labels, which the importer maps back to the codes.
 """
 from __future__ import annotations
 
