@@ -29,7 +29,7 @@ from ..reference import commune_crosswalk
 from ..validation import TABLE_SPECS, check_tables, validate_folder
 from . import cells as C
 from .headers import SKIP_SHEETS, sheet_table, sheet_tables
-from .issues import ImportFailed, ImportIssue
+from .issues import ImportFailed, ImportIssue, KeyMissing
 from .headers import map_choices as _map_choices_list
 from .layout import KEY_FIELDS, NUMERIC_FIELDS, Column, Layout, _numeric_like, best_header_row, find_layout
 from .students import DIRECT_IDENTIFIERS, PseudonymKey, graduates_from_students, identity, load_key
@@ -714,6 +714,13 @@ def import_files(files: Iterable[str | Path], out: str | Path, *, kind: str | No
                 names = ", ".join(f"'{g.sheet}'" for g in grids if g.sheet is not None)
                 log.error(check="no_table", file=path.name, expected=(
                     f"at least one sheet with data of a contract table; the sheets are: {names or '(none)'}"))
+    if umap:
+        from .headers import canonical
+
+        used = {canonical(c.how.split(" = ")[0]) for _, _, lay in layouts for c in lay.columns if c.score == 4}
+        for head, target in umap.items():
+            if canonical(head) not in used:
+                log.notes.append(f"header mapping '{head}={target}' matched no column of the inputs")
     # 2. tables from the base folder
     base_tables: dict[str, pd.DataFrame] = {}
     base_files: dict[str, Path] = {}
@@ -787,7 +794,10 @@ def import_files(files: Iterable[str | Path], out: str | Path, *, kind: str | No
     # 4. students: pseudonymise, drop identifiers
     key: PseudonymKey | None = None
     if "students" in per_table:
-        key = load_key(key_file=key_file, out=out, environ=dict(environ) if environ is not None else None)
+        try:
+            key = load_key(key_file=key_file, out=out, environ=dict(environ) if environ is not None else None)
+        except KeyMissing as exc:  # no student list is read without its key; the other problems come along
+            raise KeyMissing(log.issues + exc.issues, out) from None
         _pseudonymise(per_table["students"], key, log)
     early = list(log.issues)
     # 5. frames, derived graduates, validation

@@ -446,6 +446,16 @@ def _fold_map(mapping: Mapping[str, str] | None) -> dict[tuple[str, ...], str]:
 
 
 def match_header(table: str, parts: list[str], mapping: Mapping[str, str] | None = None) -> HeaderMatch:
+    """See :func:`_match_header` (cached: a workbook repeats its headers across sheets and rows)."""
+    return _match_cached(table, tuple(parts), tuple(sorted(mapping.items())) if mapping else ())
+
+
+@lru_cache(maxsize=65536)
+def _match_cached(table: str, parts: tuple[str, ...], mapping: tuple[tuple[str, str], ...]) -> HeaderMatch:
+    return _match_header(table, list(parts), dict(mapping) if mapping else None)
+
+
+def _match_header(table: str, parts: list[str], mapping: Mapping[str, str] | None = None) -> HeaderMatch:
     """The field a column header means, from its header cells top to bottom (merged parents
     repeated), scored. Tried as the lowest cell, then all cells joined, then the top cell; at each
     try the best score wins: 4 mapped by the user (``--map``), 3 an exact spelling (case, accents,
