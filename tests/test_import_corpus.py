@@ -160,3 +160,30 @@ def test_the_reported_workbook_keeps_every_continuing_education_student(base, tm
     assert g.loc[g["destination"] == "gdtx", "students"].sum() == t.loc[t["destination"] == "gdtx", "students"].sum()
     cols = [c for s in res.report["sheets"] for c in s["columns"]]
     assert sum("total of the row" in c["field"] for c in cols) == 3  # one total column per year sheet
+
+
+def test_a_hidden_column_of_numbers_is_not_dropped_unseen(base, tmp_path):
+    files = W.hidden_columns(tmp_path)
+    wb = openpyxl.load_workbook(files[0])
+    ws = wb.active
+    col = ws.max_column + 1
+    ws.cell(1, col, "Cột phụ")
+    for r in range(2, ws.max_row + 1):
+        ws.cell(r, col, r * 3)
+    ws.column_dimensions[openpyxl.utils.get_column_letter(col)].hidden = True
+    wb.save(files[0])
+    err = _refused(files, tmp_path / "out", base)
+    assert [(i.check, i.column) for i in err.issues] == [("unmapped_column", "M (Cột phụ)")]
+    assert "(cột đang ẩn)" in err.format("vi") and "(a hidden column)" in err.messages[0]
+    # mapped out knowingly, it imports
+    res = import_files(files, tmp_path / "out", base=base, mapping={"Cột phụ": "bỏ qua"})
+    assert res.tables["graduates"] == 84
+    assert any("left out as mapped" in c for s in res.report["sheets"] for c in s["ignored_columns"])
+
+
+def test_a_mapping_line_that_names_nothing_is_an_error(base, tmp_path):
+    files = W.mapped_column(tmp_path)
+    (tmp_path / "import_map.txt").write_text("Đi học nước ngoài = du học\nkhông có dấu bằng\n", encoding="utf-8")
+    err = _refused(files, tmp_path / "out", base)
+    assert sorted((i.check, i.file, i.row) for i in err.issues) == [
+        ("map_syntax", "import_map.txt", 2), ("map_target", "import_map.txt", 1), ("unmapped_column", "mapped.xlsx", 1)]

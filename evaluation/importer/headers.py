@@ -2,15 +2,22 @@
 
 Every spelling is compared folded (:func:`evaluation.importer.vntext.fold`: no case, no
 diacritics, no punctuation, one space), so "Số HS tốt nghiệp", "so hs tot nghiep" and
-"SỐ HS  TỐT NGHIỆP" are one header. A header matches a field when its folded text **equals**
-one of the field's spellings; nothing is matched by "contains" or similarity, so a header the
-importer does not know is ignored and logged, never given a meaning by chance.
+"SỐ HS  TỐT NGHIỆP" are one header. Beyond equal spellings a header is matched **by meaning**
+(:func:`match_header`): its words with numbering removed ("(1)", "a)", "Cột 5") and the domain's
+phrases abbreviated (:data:`ABBREVIATIONS`: giáo dục thường xuyên / bổ túc = GDTX, trung cấp =
+TC...), in any order, then without the words that carry no meaning (:data:`FILLER_WORDS`: "Vào",
+"Học", "Số", "HS"), then as a header holding a spelling's words and at most as many others. Each
+way has a score; the best wins and a tie between two fields is no match (an error when the column
+holds numbers). A header that means nothing known is logged; if its column holds numbers the
+import stops and says how to map it (``--map "HEADER=FIELD"``, ``import_map.txt``).
 
 Fields are the contract columns (``schools.school_id``...) plus import-only fields:
 ``school`` (a school name to be matched to its code), ``commune`` (a commune name), ``dest:CODE``
 (a wide-layout column of one destination), ``total`` (a total column, checked then dropped),
-``row_number`` (STT), and the student list's direct identifiers ``person_name``,
-``birth_date``, ``person_id`` (used for the pseudonymous key, then dropped).
+``row_number`` (STT), ``note``, ``rate`` (a rate worked out from counts, not read), ``ignore``
+(mapped out by the user), and the student list's direct identifiers ``person_name``,
+``birth_date``, ``person_id`` (used for the pseudonymous key, then dropped) and other personal
+columns ``personal_other`` (phone, address, parents: never read).
 """
 from __future__ import annotations
 
