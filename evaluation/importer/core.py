@@ -801,37 +801,46 @@ def import_files(files: Iterable[str | Path], out: str | Path, *, kind: str | No
         _pseudonymise(per_table["students"], key, log)
     early = list(log.issues)
     # 5. frames, derived graduates, validation
-    frames: dict[str, pd.DataFrame] = {}
-    recs_of: dict[str, list[_Rec]] = {}
-    for t, recs in per_table.items():
-        frames[t], recs_of[t] = _frame(t, recs, log)
-    if "students" in frames and "graduates" not in frames and "graduates" not in base_tables:
-        st = frames["students"]
-        g = graduates_from_students(st)
-        g["students"] = g["students"].astype(str)
-        gr = [_Rec(values={}, src=("(derived from students)", None, None)) for _ in range(len(g))]
-        rank = {d: i for i, d in enumerate(ALL_DESTINATIONS)}
-        g = g.assign(_d=g["destination"].map(rank)).sort_values(
-            [k for k in SORT_KEYS["graduates"] if k in g.columns and k != "destination"] + ["_d"],
-            kind="stable").drop(columns="_d").reset_index(drop=True)
-        frames["graduates"], recs_of["graduates"] = g.astype(object), gr
-        log.notes.append(f"graduates: derived from the student records ({len(g)} cells, "
-                         f"{int(st.shape[0])} students)")
-    all_frames = {**{k: v for k, v in base_tables.items() if k not in frames}, **frames}
-    files_map = {t: Path(f"{t}.csv") for t in frames}
-    files_map.update({t: p for t, p in base_files.items() if t not in frames})
-    years_l = sorted({int(y) for y in years}) if years is not None else None
+    try:
+        frames: dict[str, pd.DataFrame] = {}
+        recs_of: dict[str, list[_Rec]] = {}
+        for t, recs in per_table.items():
+            frames[t], recs_of[t] = _frame(t, recs, log)
+        if "students" in frames and "graduates" not in frames and "graduates" not in base_tables:
+            st = frames["students"]
+            g = graduates_from_students(st)
+            g["students"] = g["students"].astype(str)
+            gr = [_Rec(values={}, src=("(derived from students)", None, None)) for _ in range(len(g))]
+            rank = {d: i for i, d in enumerate(ALL_DESTINATIONS)}
+            g = g.assign(_d=g["destination"].map(rank)).sort_values(
+                [k for k in SORT_KEYS["graduates"] if k in g.columns and k != "destination"] + ["_d"],
+                kind="stable").drop(columns="_d").reset_index(drop=True)
+            frames["graduates"], recs_of["graduates"] = g.astype(object), gr
+            log.notes.append(f"graduates: derived from the student records ({len(g)} cells, "
+                             f"{int(st.shape[0])} students)")
+        all_frames = {**{k: v for k, v in base_tables.items() if k not in frames}, **frames}
+        files_map = {t: Path(f"{t}.csv") for t in frames}
+        files_map.update({t: p for t, p in base_files.items() if t not in frames})
+        years_l = sorted({int(y) for y in years}) if years is not None else None
+    except Exception:  # rows already refused can leave the rest unassembled: report what was found
+        if not early:
+            raise
+        raise ImportFailed(early, out) from None
     if early:
         # the contract's checks on the rows that could be read, without tables whose sheets failed
         # (their absence is already reported), then every problem at once
         part = {t: f for t, f in all_frames.items() if len(f)}
         if {"schools", "graduates"} <= set(part) or {"schools", "counseling"} <= set(part):
-            vreport, _ = check_tables(part, {t: p for t, p in files_map.items() if t in part}, years=years_l)
+            try:
+                vreport, _ = check_tables(part, {t: p for t, p in files_map.items() if t in part}, years=years_l)
+                more = _map_validation(vreport, recs_of, base_files)
+            except Exception:  # the checks could not run on the partial tables: report what was found
+                more = []
             skip = {"file_missing", "table_absent", "empty_table", "missing_column"}
             if log.failed & {"schools", "communes"}:  # a register not read whole: its references would mislead
                 skip |= {"reference", "geography", "level_not_taught"}
             seen_rows = {(i.file, i.sheet, i.row) for i in early if i.row is not None}
-            more = [i for i in _map_validation(vreport, recs_of, base_files) if i.check not in skip
+            more = [i for i in more if i.check not in skip
                     and (i.file, i.sheet, i.row) not in seen_rows]  # one message per problem
             early += [i for i in more if i not in early]
         raise ImportFailed(early, out)
