@@ -187,3 +187,18 @@ def test_a_mapping_line_that_names_nothing_is_an_error(base, tmp_path):
     err = _refused(files, tmp_path / "out", base)
     assert sorted((i.check, i.file, i.row) for i in err.issues) == [
         ("map_syntax", "import_map.txt", 2), ("map_target", "import_map.txt", 1), ("unmapped_column", "mapped.xlsx", 1)]
+
+
+def test_command_line_map_and_languages(base, tmp_path, capsys):
+    from evaluation.cli import main
+
+    files = [str(p) for p in W.mapped_column(tmp_path)]
+    assert main(["import", *files, "--base", str(base), "--out", str(tmp_path / "a")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("Không nhập được: 1 lỗi") and "--map \"Đi học nước ngoài=TÊN_CỘT\"" in err
+    assert main(["import", *files, "--base", str(base), "--out", str(tmp_path / "a"), "--lang", "en"]) == 1
+    assert capsys.readouterr().err.startswith("Import failed: 1 error")
+    assert main(["import", *files, "--base", str(base), "--out", str(tmp_path / "a"),
+                 "--map", "Đi học nước ngoài=other"]) == 0
+    assert capsys.readouterr().out.startswith("đã nhập vào ")
+    assert (tmp_path / "a" / "graduates.csv").is_file()
