@@ -26,7 +26,7 @@ from typing import Any, NoReturn
 
 from pydantic import BaseModel
 
-from .params import ParamsError, ReviewParams, parse_params
+from .params import ParamsError, ReviewParams, parse_params, unknown_key_message
 
 #: The parameter every notebook has beyond ``ReviewParams``: where the runner collects evidence.
 STAGE_DIR = "stage_dir"
@@ -110,26 +110,42 @@ def parameters_cell_source() -> str:
 
 
 # --------------------------------------------------------------------------- parameters()
+def _assigned_names(source: str) -> list[str]:
+    try:
+        tree = ast.parse(source)
+    except SyntaxError as exc:  # pragma: no cover - papermill writes valid Python
+        raise ParamsError(f"parameters cell is not valid Python: {exc}") from None
+    names: list[str] = []
+    for node in tree.body:
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+        names.extend(t.id for t in targets if isinstance(t, ast.Name))
+    return names
+
+
+def _last_cell(namespace: Mapping[str, Any], header: str) -> str | None:
+    history = namespace.get("In")
+    if not isinstance(history, list):
+        return None
+    for source in reversed(history):
+        if isinstance(source, str) and source.lstrip().split("\n", 1)[0].strip() == header:
+            return source
+    return None
+
+
 def _injected_keys(namespace: Mapping[str, Any]) -> list[str] | None:
     """Names assigned by the most recent papermill-injected cell, from IPython's input history.
 
     ``None`` when there is no input history (plain Python) or no injected cell (interactive run).
     """
-    history = namespace.get("In")
-    if not isinstance(history, list):
-        return None
-    for source in reversed(history):
-        if isinstance(source, str) and source.lstrip().split("\n", 1)[0].strip() == _INJECTED_HEADER:
-            try:
-                tree = ast.parse(source)
-            except SyntaxError as exc:  # pragma: no cover - papermill writes valid Python
-                raise ParamsError(f"injected parameters cell is not valid Python: {exc}") from None
-            names: list[str] = []
-            for node in tree.body:
-                targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
-                names.extend(t.id for t in targets if isinstance(t, ast.Name))
-            return names
-    return None
+    source = _last_cell(namespace, _INJECTED_HEADER)
+    return None if source is None else _assigned_names(source)
+
+
+def _edited_keys(namespace: Mapping[str, Any]) -> list[str]:
+    """Names assigned by the most recent run of the notebook's own parameters cell (a researcher
+    who edits ``min_cell`` there and mistypes it as ``min_cel`` gets an error, not the default)."""
+    source = _last_cell(namespace, _HEADER.split("\n", 1)[0])
+    return [] if source is None else _assigned_names(source)
 
 
 def parameters(namespace: Mapping[str, Any]) -> ReviewParams:
@@ -141,12 +157,12 @@ def parameters(namespace: Mapping[str, Any]) -> ReviewParams:
     when a field is missing from the notebook, or when a value is invalid.
     """
     known = set(ReviewParams.model_fields) | {STAGE_DIR}
-    injected = _injected_keys(namespace) or []
-    unknown = [k for k in injected if k not in known]
-    if unknown:
-        raise ParamsError(
-            "injected parameters: unknown parameter " + ", ".join(f"'{k}'" for k in unknown)
-            + f" (value {namespace.get(unknown[0])!r}); known keys: {', '.join(ReviewParams.model_fields)}")
+    for where, keys in (("injected parameters", _injected_keys(namespace) or []),
+                        ("parameters cell", _edited_keys(namespace))):
+        unknown = [k for k in dict.fromkeys(keys) if k not in known]
+        if unknown:
+            raise ParamsError(f"{where}: " + "; ".join(unknown_key_message(k, known) for k in unknown)
+                              + f" (value {namespace.get(unknown[0])!r})")
     missing = [k for k in ReviewParams.model_fields if k not in namespace]
     if STAGE_DIR not in namespace:
         missing.append(STAGE_DIR)
