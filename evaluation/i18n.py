@@ -112,10 +112,10 @@ def pvalue(v: Any, lang: str) -> str:
 
 
 def ci(lo: Any, hi: Any, lang: str, fmt: str = "pp", digits: int = 1) -> str:
-    """A 95 % interval "từ a đến b" / "a to b" in the unit of ``fmt`` (``pp``, ``rate`` or ``number``)."""
+    """A 95 % interval "a đến b" / "a to b" in the unit of ``fmt`` (``pp``, ``rate`` or ``number``)."""
     f = {"rate": lambda x: pct(x, lang, digits), "pp": lambda x: num(x, lang, digits),
          "number": lambda x: num(x, lang, digits)}[fmt]
-    return f"{f(lo)} – {f(hi)}" if lang == "vi" else f"{f(lo)} to {f(hi)}"
+    return f"{f(lo)} đến {f(hi)}" if lang == "vi" else f"{f(lo)} to {f(hi)}"
 
 
 def format_value(value: Any, fmt: str, lang: str) -> str:
@@ -375,7 +375,13 @@ _PHRASES: list[tuple[str, str]] = [
     (r"multiplier bootstrap", "bootstrap nhân"), (r"wild cluster bootstrap", "bootstrap hoang dã theo cụm"),
     (r"never treated and not yet treated units", "trường chưa bao giờ và trường chưa có GV tư vấn"),
     (r"not yet treated units", "trường chưa có GV tư vấn"), (r"never treated units", "trường không bao giờ có GV tư vấn"),
-    (r"analytic", "giải tích"),
+    (r"change in vocational/graduates per year \(average marginal effect\)",
+     "thay đổi tỷ lệ học nghề mỗi năm (hiệu ứng biên trung bình)"),
+    (r"change in vocational/graduates per year", "thay đổi tỷ lệ học nghề mỗi năm"),
+    (r"cluster-robust \(CRV1\) by school_id", "sai số chuẩn vững theo cụm trường (CRV1)"),
+    (r"cluster \(CRV1\) by school_id", "theo cụm trường (CRV1)"), (r"cluster \(school_id\)", "theo cụm trường"),
+    (r"vocational/graduates: trend and effect by event time", "tỷ lệ học nghề: xu hướng và tác động theo thời điểm"),
+    (r"analytic", "giải tích"), (r"staggered adoption", "áp dụng so le"),
     (r"\bcolumns? ", "cột "), (r"\brows? (\d)", r"dòng \1"),
     (r"expected a counseling row for each school-year with graduates \(the school-year counts as missing, not as "
      r"uncovered\)", "cần một dòng tư vấn cho mỗi trường-năm có học sinh tốt nghiệp (trường-năm bị tính là thiếu số "
@@ -403,14 +409,21 @@ def translate(value: Any, lang: str, column: str | None = None) -> str:
     if _missing(value):
         return MISSING
     s = str(value)
-    if column is not None and _KIND_OF_COLUMN.get(column, column) in _CODE_KINDS:
-        return value_label(column, s, lang)
+    if column == "destinations":
+        if s == "voc_*":
+            return "mọi trình độ nghề" if lang == "vi" else "every vocational level"
+        return "; ".join(value_label("destination", d, lang) for d in s.split(";"))
+    if column is not None and (_KIND_OF_COLUMN.get(column) or column) in _CODE_KINDS:
+        lab = value_label(column, s, lang)
+        if lab != s or lang != "vi":
+            return lab
     if lang != "vi":
         return s
     for rx, rep in _PHRASES_RE:
         s = rx.sub(rep, s)
     s = re.sub(r"\b(" + "|".join(map(re.escape, _COLUMN_WORDS_VI)) + r")\b", lambda m: _COLUMN_WORDS_VI[m.group(1)], s)
-    return s
+    # English the phrase book does not know stays out of a Vietnamese report (the CSV keeps it)
+    return MISSING if stray_words(s, "vi") else s
 
 
 _CODE_KINDS = {"estimator", "model", "plan", "method", "indicator", "group_var", "area_type", "standing", "severity",
@@ -428,12 +441,13 @@ def localize(text_: str, lang: str) -> str:
     s = re.sub(r"\bmin_cell\b", "ngưỡng ẩn ô", s)
     s = re.sub(r"\b(" + "|".join(map(re.escape, _CHECKS)) + r")\b", lambda m: _CHECKS[m.group(1)][0].lower(), s)
     for (kind, code), (vi, _en) in _VALUE_LABELS.items():
-        if "_" in code and kind in ("estimator", "model", "plan", "method", "indicator", "comparison_group"):
-            s = re.sub(rf"\b{re.escape(code)}\b", vi, s)
+        if ("_" in code or len(code) >= 4 or kind == "model") and kind in ("estimator", "model", "plan", "method",
+                                                                             "indicator"):
+            s = re.sub(rf"(?<![\w/]){re.escape(code)}(?![\w/])", vi, s)
     for (kind, code), (vi, _en) in _labels_csv().items():
         if "_" in code and kind in ("indicator", "destination"):
             s = re.sub(rf"\b{re.escape(code)}\b", vi, s)
-    for rx, rep in _PHRASES_RE[:4]:
+    for rx, rep in _PHRASES_RE:
         s = rx.sub(rep, s)
     return s
 

@@ -28,7 +28,7 @@ def test_missing_values_and_formats_by_unit():
     assert i18n.format_value(6.0, "count", "en") == "6"
     assert i18n.format_value(2.0, "pp", "vi") == "2,0"
     assert i18n.format_value(True, "bool", "vi") == "Có" and i18n.format_value("false", "bool", "en") == "No"
-    assert i18n.ci(-0.636, 7.52, "vi") == "-0,6 – 7,5" and i18n.ci(-0.636, 7.52, "en") == "-0.6 to 7.5"
+    assert i18n.ci(-0.636, 7.52, "vi") == "-0,6 đến 7,5" and i18n.ci(-0.636, 7.52, "en") == "-0.6 to 7.5"
     with pytest.raises(ValueError, match="lang"):
         i18n.text("table", "fr")
 
