@@ -174,6 +174,8 @@ def parameters(namespace: Mapping[str, Any]) -> ReviewParams:
                           f"(value {namespace[STAGE_DIR]!r})")
     params = parse_params({k: namespace[k] for k in ReviewParams.model_fields}, source="notebook parameters")
     _install_skip_handler()
+    set_display_language(params.lang)
+    enable_inline_figures()
     return params
 
 
@@ -333,11 +335,145 @@ def publish_section(result: Any, stage_dir: str) -> Any:
     return result
 
 
-def show_table(result: Any, table_id: str) -> Any:
-    """The title of one of a section's evidence tables, then its data (for display)."""
+def show_table(result: Any, table_id: str, *, lang: str | None = None) -> Any:
+    """The title of one of a section's evidence tables, then the table formatted for reading in
+    the run's language (:func:`formatted`): rates as %, effects in percentage points, one decimal,
+    codes labelled. The unformatted data stay in ``result.tables[table_id].data``."""
     table = result.tables[table_id]
     _show_markdown(f"**{table.title_vi}** / *{table.title_en}* (`{table.id}`)")
-    return table.data
+    return formatted(table, lang=lang)
+
+
+# --------------------------------------------------------------------------- display helpers
+#: Language of the notebook's displays; set from ``params.lang`` by :func:`parameters`.
+_DISPLAY = {"lang": "vi"}
+#: Resolution of figures shown inline (the saved PNGs use ``figures.DPI``).
+INLINE_DPI = 100
+
+
+def set_display_language(lang: str) -> None:
+    """Show tables with labels and number formats of ``lang`` (``vi`` or ``en``)."""
+    from . import i18n
+
+    _DISPLAY["lang"] = i18n.check_lang(lang)
+
+
+def _figure_png(fig: Any) -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=INLINE_DPI, facecolor="white", metadata={"Software": None})
+    return buf.getvalue()
+
+
+def enable_inline_figures(formatter: Any = None) -> bool:
+    """Make a matplotlib ``Figure`` display as an image (``image/png``, stored in the executed
+    notebook) instead of ``<Figure size 1000x400 with 2 Axes>``. The review's figures are made
+    without pyplot, so IPython's inline backend never registers them; this registers them with
+    the running shell's display formatter (or ``formatter``). Returns False outside IPython."""
+    from matplotlib.figure import Figure
+
+    if formatter is None:
+        try:
+            from IPython import get_ipython
+        except ImportError:  # pragma: no cover - IPython is a dependency
+            return False
+        shell = get_ipython()
+        if shell is None:
+            return False
+        formatter = shell.display_formatter
+    formatter.formatters["image/png"].for_type(Figure, _figure_png)
+    return True
+
+
+class Formatted:
+    """A table formatted for reading: an HTML table in JupyterLab, aligned text elsewhere;
+    ``.frame`` holds the strings."""
+
+    def __init__(self, frame: Any, caption: str = "", source_columns: list[str] | None = None) -> None:
+        self.frame = frame
+        self.caption = caption
+        self.source_columns = list(source_columns) if source_columns is not None else list(frame.columns)
+
+    def __getitem__(self, columns: str | list[str]) -> "Formatted":
+        """The same table with only ``columns`` (named as in the data: ``t[["year", "rate"]]``)."""
+        cols = [columns] if isinstance(columns, str) else list(columns)
+        unknown = [c for c in cols if c not in self.source_columns]
+        if unknown:
+            raise KeyError(f"column(s) {', '.join(map(str, unknown))} not in this table; it has "
+                           f"{', '.join(self.source_columns)}")
+        idx = [self.source_columns.index(c) for c in cols]
+        return Formatted(self.frame.iloc[:, idx], self.caption, cols)
+
+    def _repr_html_(self) -> str:
+        styler = self.frame.style.hide(axis="index")
+        if self.caption:
+            styler = styler.set_caption(self.caption)
+        return styler.set_table_styles([{"selector": "td", "props": "text-align: right;"}]).to_html()
+
+    def __repr__(self) -> str:
+        text = self.frame.to_string(index=False)
+        return (self.caption + "\n" + text) if self.caption else text
+
+
+def formatted(obj: Any, *, lang: str | None = None, table_id: str = "", formats: Mapping[str, str] | None = None,
+              max_rows: int | None = None) -> Formatted:
+    """Any table of the review formatted for reading (``evaluation.report.format_frame``): an
+    ``EvidenceTable``, a results object (its ``to_frame(pp=True)``: estimate, SE, 95 % CI and
+    p-value in percentage points) or a data frame."""
+    import pandas as pd
+
+    from .report import format_frame
+
+    lang = lang or _DISPLAY["lang"]
+    caption = ""
+    if hasattr(obj, "data") and hasattr(obj, "id"):  # an EvidenceTable
+        table_id, caption = obj.id, getattr(obj, f"title_{lang}", "")
+        frame = obj.data
+    elif hasattr(obj, "to_frame") and not isinstance(obj, pd.DataFrame | pd.Series):  # a results object
+        frame = compact(obj)
+        formats = {**{c: "pp" for c in ("estimate_pp", "std_error", "ci_low", "ci_high")}, **(formats or {})}
+    else:
+        frame = pd.DataFrame(obj)
+    if max_rows is not None and len(frame) > max_rows:
+        frame = frame.head(max_rows)
+    frame = frame.reset_index(drop=frame.index.name is None and not isinstance(frame.index, pd.MultiIndex))
+    return Formatted(format_frame(frame, lang, table_id=table_id, formats=formats), caption, list(frame.columns))
+
+
+def compact(results: Any):
+    """A results object as one row per term: term, estimate and SE in percentage points, 95 %
+    interval, p-value, and the number of observations and clusters — never the raw object."""
+    import pandas as pd
+
+    try:
+        frame = results.to_frame(pp=True)
+    except TypeError:
+        frame = results.to_frame()
+    frame = pd.DataFrame(frame).copy()
+    if "term" not in frame.columns:
+        frame = frame.rename_axis("term").reset_index()
+    keep = [c for c in ("term", "estimate_pp", "estimate", "std_error", "ci_low", "ci_high", "p_value") if c in frame]
+    out = frame[keep].rename(columns={"estimate": "estimate_pp"})
+    info = getattr(results, "info", None) or {}
+    for key in ("n_obs", "n_clusters"):
+        if key in info:
+            out[key] = info[key]
+    return out
+
+
+def show(obj: Any, *, lang: str | None = None) -> Any:
+    """Display anything a section returns the way a reader wants it: a figure as an image, an
+    evidence table, results object or data frame formatted (:func:`formatted`), text as text."""
+    from matplotlib.figure import Figure
+
+    if isinstance(obj, Figure):
+        enable_inline_figures()
+        return obj
+    if isinstance(obj, str):
+        _show_markdown(obj)
+        return None
+    return formatted(obj, lang=lang)
 
 
 def _show_markdown(text: str) -> None:

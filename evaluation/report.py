@@ -53,7 +53,7 @@ from . import i18n, narrative
 from .evidence import SYNTHETIC_MARKER, TABLES, read_index, read_table
 from .paths import PACKAGE_DIR
 
-__all__ = ["build_report", "is_synthetic", "format_value", "REPORT_DIR", "UI", "FIGURE_TABLE", "normalize_zip"]
+__all__ = ["build_report", "is_synthetic", "format_value", "format_frame", "REPORT_DIR", "UI", "FIGURE_TABLE", "normalize_zip"]
 
 REPORT_DIR = "report"
 TEMPLATES_DIR = PACKAGE_DIR / "templates"
@@ -223,6 +223,28 @@ def _cell(table_id: str, column: str, rec: Mapping[str, Any], fmts: Mapping[str,
     if fmt == "text":
         return _text_value(column, value, rec, lang, table_id)
     return i18n.format_value(value, fmt, lang)
+
+
+def format_frame(frame: pd.DataFrame, lang: str, *, table_id: str = "", formats: Mapping[str, str] | None = None,
+                 columns: list[str] | None = None) -> pd.DataFrame:
+    """A table as a person reads it, in ``lang``: every value a string formatted by its column's
+    unit (rates "32,2 %", percentage points "3,4", counts "1.234", p-values "0,047", missing "–"),
+    every code labelled, the headers labelled (``reference_data/columns.csv``). ``formats`` maps
+    a column to its format when the frame's own column names do not say it (default: the
+    column's registered format, else guessed from its name and dtype). Used by the notebooks'
+    displays and the reports alike."""
+    from .evidence import column_info
+
+    i18n.check_lang(lang)
+    cols = [c for c in (columns or list(frame.columns)) if c in frame.columns]
+    fmts = {c: (formats or {}).get(c) or column_info(c, frame[c])["format"] for c in cols}
+    for (tid, col), fmt in _FORMAT_OVERRIDES.items():
+        if tid == table_id and col in fmts:
+            fmts[col] = fmt
+    records = frame[cols].to_dict("records")
+    out = pd.DataFrame([[_cell(table_id, c, rec, fmts, lang) for c in cols] for rec in records],
+                       columns=[_col_label(c, lang) for c in cols], index=frame.index)
+    return out
 
 
 def _col_label(column: str, lang: str, entry: Mapping[str, Any] | None = None) -> str:
