@@ -71,13 +71,14 @@ def _dec(s: str, lang: str) -> str:
 
 
 def num(v: Any, lang: str, digits: int = 1, *, signed: bool = False) -> str:
-    """A number with ``digits`` decimals ("1,7" / "1.7"); minus as a true minus sign when ``signed``."""
+    """A number with ``digits`` decimals ("1,7" / "1.7"; no thousands separator, see :func:`integer`);
+    a sign always, and a true minus sign, when ``signed``."""
     if _missing(v):
         return MISSING
     x = float(v)
     if math.isinf(x):
         return "∞" if x > 0 else "−∞"
-    s = _dec(f"{x:{'+' if signed else ''},.{digits}f}", lang)
+    s = _dec(f"{x:{'+' if signed else ''}.{digits}f}", lang)
     return s.replace("-", "−") if signed else s
 
 
@@ -199,6 +200,27 @@ _TEXT: dict[str, tuple[str, str]] = {
     "appendix_methods": ("Phụ lục 2. Ghi chú phương pháp và giải thích thuật ngữ",
                          "Appendix 2. Method notes and glossary"),
     "print": ("In báo cáo", "Print the report"),
+    # figures (evaluation.figures.text)
+    "fig_uptake_title": ("Tỷ lệ học nghề sau tốt nghiệp so với chỉ tiêu", "Vocational uptake after graduation against the target"),
+    "fig_communes_title": ("Tỷ lệ học nghề theo xã so với chỉ tiêu, năm {year}", "Vocational uptake by commune against the target, {year}"),
+    "fig_coverage_title": ("Tỷ lệ trường có giáo viên tư vấn hướng nghiệp đã qua đào tạo",
+                       "Schools with a trained career-counseling teacher"),
+    "fig_event_title": ("Tác động theo số năm kể từ khi trường có GV tư vấn (KTC 95 %)",
+                    "Effect by years since the school's first trained counselor (95 % CI)"),
+    "fig_equity_title": ("Chênh lệch tỷ lệ học nghề so với nhóm so sánh (KTC 95 %)",
+                     "Gap in vocational uptake against the reference group (95 % CI)"),
+    "fig_pct_graduates": ("% học sinh tốt nghiệp", "% of graduates"),
+    "fig_pct_schools": ("% số trường", "% of schools"),
+    "fig_pp": ("điểm phần trăm", "percentage points"),
+    "fig_reference_period": ("kỳ tham chiếu", "reference period"),
+    "fig_suppressed": ("(ẩn: ít học sinh)", "(suppressed: few students)"),
+    "fig_met": ("đạt chỉ tiêu", "target met"),
+    "fig_not_met": ("chưa đạt chỉ tiêu", "target not met"),
+    "fig_no_target": ("không có chỉ tiêu", "no target"),
+    "fig_raw": ("chênh lệch thô", "raw gap"),
+    "fig_adjusted": ("đã điều chỉnh (trường, năm)", "adjusted (school, year)"),
+    "fig_vs": ("so với", "vs"),
+    "fig_no_data": ("Không có số liệu", "No data"),
 }
 
 
@@ -227,7 +249,7 @@ _VALUE_LABELS: dict[tuple[str, str], tuple[str, str]] = {
     ("poor_household", "poor"): ("Hộ nghèo", "Poor household"),
     ("poor_household", "not_poor"): ("Không thuộc hộ nghèo", "Not poor"),
     ("estimator", "twfe"): ("Hiệu ứng cố định hai chiều (TWFE)", "Two-way fixed effects (TWFE)"),
-    ("estimator", "twfe_logit"): ("Hồi quy logit hiệu ứng cố định hai chiều", "Two-way fixed-effects logit"),
+    ("estimator", "twfe_logit"): ("TWFE logit", "TWFE logit"),
     ("estimator", "callaway_santanna"): ("Callaway–Sant'Anna (áp dụng so le)", "Callaway–Sant'Anna (staggered)"),
     ("estimator", "event_study"): ("Nghiên cứu sự kiện (TWFE)", "Event study (TWFE)"),
     ("estimator", "ipw"): ("Trọng số nghịch đảo xác suất", "Inverse probability weighting"),
