@@ -185,3 +185,16 @@ def test_since_the_last_review_gives_the_change_in_every_headline_indicator(tmp_
     other = _cycle_bundle(tmp_path / "other", "tra_cu_2018_2025", last_year=2025, district="Huyện Trà Cú")
     with pytest.raises(CompareError, match="compares one district"):
         since_last_review(prev, other)
+
+
+def test_since_command_prints_the_changes_and_writes_the_table(tmp_path, capsys):
+    from evaluation.cli import main
+
+    prev = _cycle_bundle(tmp_path / "mid", "cang_long_2018_2024", last_year=2024, cs_shift=-4.0)
+    cur = _cycle_bundle(tmp_path / "full", "cang_long_2018_2025", last_year=2025)
+    assert main(["since", str(prev), str(cur), "--lang", "en", "--out", str(tmp_path / "since.csv")]) == 0
+    out = capsys.readouterr().out
+    assert "Vocational uptake (any level), last year (THCS): 34.1 % at the last review, 38.1 % now (+3.9 pp)." in out
+    assert (tmp_path / "since.csv").read_text(encoding="utf-8").startswith("indicator,label_vi,label_en,level")
+    other = _cycle_bundle(tmp_path / "other", "x_2018_2025", last_year=2025, district="Huyện Trà Cú")
+    assert main(["since", str(prev), str(other)]) == 1
