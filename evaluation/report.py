@@ -449,6 +449,7 @@ def _write_xlsx(path: Path, tables: list[_Table], figures: list[dict], params: A
         ws.set_row(head_row, 15 * max_lines + 4)
         for i, rec in enumerate(records):
             rr = head_row + 1 + i
+            lines = 1
             for j, c in enumerate(cols):
                 v = rec.get(c)
                 fmt = _cell_format(t.id, c, rec, fmts)
@@ -458,9 +459,16 @@ def _write_xlsx(path: Path, tables: list[_Table], figures: list[dict], params: A
                     ws.write_string(rr, j, i18n.format_value(v, "bool", lang), f_text)
                 elif fmt == "text":
                     txt = _text_value(c, v, rec, lang, t.id)
-                    ws.write_string(rr, j, txt, f_wrap if len(txt) > widths[j] else f_text)
+                    if len(txt) > widths[j] - 1:
+                        # a wrapped cell: the row is made tall enough (LibreOffice does not grow it)
+                        lines = max(lines, math.ceil(len(txt) * 1.1 / max(1, widths[j] - 1)))
+                        ws.write_string(rr, j, txt, f_wrap)
+                    else:
+                        ws.write_string(rr, j, txt, f_text)
                 else:
                     ws.write_number(rr, j, float(v), num_formats.get(fmt, f_text))
+            if lines > 1:
+                ws.set_row(rr, 15 * lines)
         last = head_row + max(1, len(records))
         ws.freeze_panes(head_row + 1, 0)
         ws.autofilter(head_row, 0, last, len(cols) - 1)
