@@ -347,12 +347,18 @@ def _recommendations(tables, lang) -> Section:
     return s
 
 
-def report_sections(tables: Mapping[str, pd.DataFrame], lang: str, params: Any = None) -> list[Section]:
-    """The body of the interim review (parts I-IV) written from the evidence tables."""
+def report_sections(tables: Mapping[str, pd.DataFrame], lang: str, params: Any = None,
+                    since: list[str] | None = None) -> list[Section]:
+    """The body of the interim review (parts I-IV) written from the evidence tables; ``since``:
+    sentences comparing with the previous review (``compare.since_last_review_text``), shown as
+    task 6 of part I."""
     i18n.check_lang(lang)
     results = Section(_t(lang, "I. KẾT QUẢ THỰC HIỆN", "I. RESULTS BY THE TASKS OF THE PLAN"),
                       paragraphs=_findings(tables, lang, "data_quality"))
     results.children = [_streaming(tables, lang), _counselors(tables, lang), _labour(tables, lang),
                         _network(tables, lang), _equity(tables, lang)]
+    if since:
+        results.children.append(Section(_t(lang, "6. So với kỳ sơ kết trước", "6. Since the last review"),
+                                        paragraphs=list(since)))
     return [results, _shortcomings(tables, lang), _directions(tables, lang, params), _recommendations(tables, lang)]
 

@@ -620,7 +620,8 @@ def _fit_widths(lengths: list[int], available_cm: float) -> list[float]:
     return [w * scale for w in widths]
 
 
-def _write_docx(path: Path, tables: list[_Table], figures: list[dict], params: Any, lang: str, synthetic: bool) -> None:
+def _write_docx(path: Path, tables: list[_Table], figures: list[dict], params: Any, lang: str, synthetic: bool,
+                since: list[str] | None = None) -> None:
     from docx import Document
     from docx.enum.section import WD_ORIENT, WD_SECTION
     from docx.enum.table import WD_TABLE_ALIGNMENT
@@ -732,7 +733,7 @@ def _write_docx(path: Path, tables: list[_Table], figures: list[dict], params: A
 
     # table of contents (a field Word fills in; its placeholder lists the headings)
     para(ui["toc"], bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
-    sections = narrative.report_sections(by_id, lang, params)
+    sections = narrative.report_sections(by_id, lang, params, since=since)
     toc = para(align=WD_ALIGN_PARAGRAPH.LEFT)
     heads = [s.heading for s in sections] + [ui["appendix_tables"], ui["appendix_methods"]]
     _add_field(toc, 'TOC \\o "1-2" \\h \\z \\u', "\n".join(heads))
@@ -917,7 +918,8 @@ def _docx_figure(doc, f: dict, ui: Mapping[str, str], *, width_cm: float) -> Non
 # ---------------------------------------------------------------------------------------
 # HTML
 # ---------------------------------------------------------------------------------------
-def _write_html(path: Path, tables: list[_Table], figures: list[dict], params: Any, lang: str, synthetic: bool) -> None:
+def _write_html(path: Path, tables: list[_Table], figures: list[dict], params: Any, lang: str, synthetic: bool,
+                since: list[str] | None = None) -> None:
     from jinja2 import Environment, FileSystemLoader, select_autoescape
 
     env = Environment(loader=FileSystemLoader(str(TEMPLATES_DIR)), autoescape=select_autoescape(["html", "j2"]),
@@ -953,7 +955,7 @@ def _write_html(path: Path, tables: list[_Table], figures: list[dict], params: A
         ctx_tables.append({"id": t.id, "number": t.number, "title": t.title(lang), "headers": headers, "rows": rows,
                            "wide": len(cols) > 8, "notes": notes + [ui["full_csv"].format(csv=f"evidence/{t.id}.csv")],
                            "figures": [fig_ctx(f) for f in beside.get(t.id, [])]})
-    sections = narrative.report_sections({t.id: t.data for t in tables}, lang, params)
+    sections = narrative.report_sections({t.id: t.data for t in tables}, lang, params, since=since)
     number = {t.id: t.number for t in tables}
     text = tpl.render(lang=lang, title=_title(params, lang), synthetic=synthetic, ui=ui,
                       facts=_facts(params, lang, synthetic), tables=ctx_tables,
@@ -966,12 +968,14 @@ def _write_html(path: Path, tables: list[_Table], figures: list[dict], params: A
 # Entry point
 # ---------------------------------------------------------------------------------------
 def build_report(stage_dir: str | Path, params: Any, *, synthetic: bool | None = None,
-                 lang: str | None = None) -> dict[str, Path]:
+                 lang: str | None = None, previous: str | Path | None = None) -> dict[str, Path]:
     """Write the workbook, the Word report and the HTML page of the run in ``stage_dir``.
 
     ``params`` is the run's ``ReviewParams`` (cycle, lang, titles, district, province, data,
     min_cell); ``lang`` overrides ``params.lang``; ``synthetic`` forces the synthetic notice on or
-    off (default: decided by ``is_synthetic``). Needs ``evidence/index.json``
+    off (default: decided by ``is_synthetic``). ``previous``: the evidence bundle of the district's
+    previous review; the report then says, for every headline indicator, how it changed since
+    (``compare.since_last_review``). Needs ``evidence/index.json``
     (``evidence.build_index``). Returns ``{"xlsx": path, "docx": path, "html": path}`` under
     ``stage_dir/report``.
     """
@@ -991,6 +995,14 @@ def build_report(stage_dir: str | Path, params: Any, *, synthetic: bool | None =
     paths = {"xlsx": out_dir / f"{cycle}_{lang}.xlsx", "docx": out_dir / f"{cycle}_{lang}.docx",
              "html": out_dir / f"{cycle}_{lang}.html"}
     _write_xlsx(paths["xlsx"], tables, figures, params, lang, synth)
-    _write_docx(paths["docx"], tables, figures, params, lang, synth)
-    _write_html(paths["html"], tables, figures, params, lang, synth)
+    since = None
+    if previous is not None:
+        from .compare import Bundle, since_last_review, since_last_review_text
+
+        current = Bundle(stage, {"cycle": str(getattr(params, "cycle", "") or stage.name),
+                                 "parameters": {"district": getattr(params, "district", "")}},
+                         {t.id: t.data for t in tables})
+        since = since_last_review_text(since_last_review(previous, current), lang)
+    _write_docx(paths["docx"], tables, figures, params, lang, synth, since)
+    _write_html(paths["html"], tables, figures, params, lang, synth, since)
     return paths

@@ -325,3 +325,27 @@ def test_headline_numbers_come_from_the_tables(vi):
     assert cov.value == "66.7 %" and cov.status == "not_met"
     assert len(h) >= 6
     assert isinstance(pd.DataFrame([x.__dict__ for x in headline(tables, "vi")]), pd.DataFrame)
+
+
+def test_the_report_says_what_changed_since_the_last_review(vi, tmp_path):
+    """With the previous review's bundle, part I ends with the change in each headline indicator."""
+    import json
+
+    import docx
+
+    stage, _ = vi
+    prev = tmp_path / "prev"
+    up = fx.uptake_by_year_frame()
+    ev.write_table(ev.uptake_by_year_table(up[up["year"] <= 2024], min_cell=5), prev)
+    ev.build_index(prev)
+    (prev / "manifest.json").write_text(json.dumps({"cycle": "cang_long_2018_2024",
+                                                    "parameters": {"district": "Huyện Càng Long"}}), encoding="utf-8")
+    out = tmp_path / "cur"
+    shutil.copytree(stage / "evidence", out / "evidence")
+    paths = build_report(out, ReviewParams(), previous=prev)
+    text = "\n".join(p.text for p in docx.Document(str(paths["docx"])).paragraphs)
+    part = text[text.rindex("6. So với kỳ sơ kết trước"):text.rindex("II. TỒN TẠI")]
+    assert ("Tỷ lệ học nghề (mọi trình độ), năm cuối (THCS): 34,1 % ở kỳ trước, 38,1 % ở kỳ này (+3,9 điểm %)."
+            in part)
+    assert "6. So với kỳ sơ kết trước" in paths["html"].read_text(encoding="utf-8")
+    assert not i18n.stray_words(report_text(paths["docx"]), "vi", allow=_names(out))
