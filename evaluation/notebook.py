@@ -517,8 +517,17 @@ def evidence_index(folder: str | Path, lang: str):
                         columns=["id", "title", "rows"])
 
 
-def read_evidence(folder: str | Path, table_id: str):
-    """One evidence table of a bundle or staging folder, as ``evidence.read_table`` reads it."""
-    from .evidence import read_table
+def read_evidence(folder: str | Path, table_id: str, *, raw: bool = False, lang: str | None = None):
+    """One evidence table of a bundle or staging folder, formatted for reading in the run's
+    language (:func:`formatted`, with the column formats of the bundle's index); ``raw=True``
+    gives the data as ``evidence.read_table`` reads it."""
+    from .evidence import read_index, read_table
 
-    return read_table(folder, table_id)
+    data = read_table(folder, table_id)
+    if raw:
+        return data
+    entry = next((e for e in read_index(folder) if e["id"] == table_id), {})
+    lang = lang or _DISPLAY["lang"]
+    return Formatted(formatted(data, lang=lang, table_id=table_id,
+                               formats={c["name"]: c["format"] for c in entry.get("columns", [])}).frame,
+                     entry.get(f"title_{lang}", ""), list(data.columns))

@@ -67,3 +67,12 @@ def test_the_executed_notebooks_show_every_figure(sample_bundle):
                 assert not plain.startswith("<Figure size") or "image/png" in data, (path.name, cell["source"][:80])
                 n_images += "image/png" in data
     assert n_images >= 5  # uptake, communes, coverage, event study, equity
+
+
+def test_a_bundle_table_reads_formatted_or_raw(tmp_path):
+    stage = fx.make_stage(tmp_path / "stage", figures=False)
+    shown = enb.read_evidence(stage, "effect_overall", lang="en")
+    assert shown.caption  # the table's English title
+    assert shown.frame["Estimate (pp)"].tolist()[:2] == ["6.0", "5.0"]  # Callaway-Sant'Anna, then TWFE (THCS)
+    raw = enb.read_evidence(stage, "effect_overall", raw=True)
+    assert raw["estimate_pp"].tolist()[:2] == pytest.approx([6.0, 5.0])
