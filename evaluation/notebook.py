@@ -432,7 +432,8 @@ def formatted(obj: Any, *, lang: str | None = None, table_id: str = "", formats:
         frame = obj.data
     elif hasattr(obj, "to_frame") and not isinstance(obj, pd.DataFrame | pd.Series):  # a results object
         frame = compact(obj)
-        formats = {**{c: "pp" for c in ("estimate_pp", "std_error", "ci_low", "ci_high")}, **(formats or {})}
+        if "estimate_pp" in frame.columns:  # percentage points, one decimal
+            formats = {**{c: "pp" for c in ("estimate_pp", "std_error", "ci_low", "ci_high")}, **(formats or {})}
     else:
         frame = pd.DataFrame(obj)
     if max_rows is not None and len(frame) > max_rows:
@@ -447,14 +448,14 @@ def compact(results: Any):
     import pandas as pd
 
     try:
-        frame = results.to_frame(pp=True)
-    except TypeError:
-        frame = results.to_frame()
+        frame, in_pp = results.to_frame(pp=True), True
+    except TypeError:  # a results object without a percentage-point view: keep its own units
+        frame, in_pp = results.to_frame(), False
     frame = pd.DataFrame(frame).copy()
     if "term" not in frame.columns:
         frame = frame.rename_axis("term").reset_index()
     keep = [c for c in ("term", "estimate_pp", "estimate", "std_error", "ci_low", "ci_high", "p_value") if c in frame]
-    out = frame[keep].rename(columns={"estimate": "estimate_pp"})
+    out = frame[keep].rename(columns={"estimate": "estimate_pp"} if in_pp else {})
     info = getattr(results, "info", None) or {}
     for key in ("n_obs", "n_clusters"):
         if key in info:
