@@ -255,6 +255,8 @@ def _shortcomings(tables, lang) -> Section:
             if r["ci_high"] < 0:
                 k += 1
                 grp, ref = i18n.value_label("group", r["group"], lang), i18n.value_label("group", r["reference"], lang)
+                if r["dimension"] in ("sex", "poverty", "disadvantaged"):  # common nouns, not names
+                    grp, ref = grp.lower(), ref.lower()
                 s.paragraphs.append(_t(
                     lang, f"{k}. Sau {r['level']}, học sinh {grp} vào học nghề ít hơn học sinh {ref} "
                           f"{i18n.pp(-r['gap_pp'], lang)} trong cùng trường và cùng năm.",
@@ -268,20 +270,21 @@ def _shortcomings(tables, lang) -> Section:
                 k += 1
                 s.paragraphs.append(_t(
                     lang, f"{k}. Chưa chứng minh được tác động của giáo viên tư vấn lên tỷ lệ học nghề sau {level} "
-                          f"(KTC 95 %: {i18n.ci(r['ci_low'], r['ci_high'], lang)} điểm %): số trường còn ít hoặc "
-                          "thời gian áp dụng còn ngắn.",
+                          f"(KTC 95 %: {i18n.ci(r['ci_low'], r['ci_high'], lang)} điểm %), có thể do số trường còn "
+                          "ít hoặc thời gian áp dụng còn ngắn.",
                     f"{k}. The effect of counselors on uptake after {level} is not yet shown (95 % CI "
-                    f"{i18n.ci(r['ci_low'], r['ci_high'], lang)} pp): few schools, or too short a time since they started."))
+                    f"{i18n.ci(r['ci_low'], r['ci_high'], lang)} pp), possibly because there are few schools or "
+                    "little time since they started."))
     dq = tables.get("data_quality")
     if dq is not None and "severity" in dq.columns:
-        n_warn = int(pd.to_numeric(dq.loc[dq["severity"] == "warning", "count"], errors="coerce").fillna(0).sum())
+        warn = dq[dq["severity"] == "warning"]
+        n_warn = int(pd.to_numeric(warn["count"], errors="coerce").fillna(0).sum())
         if n_warn:
             k += 1
+            what = "; ".join(dict.fromkeys(i18n.value_label("check", c, lang).lower() for c in warn["check"]))
             s.paragraphs.append(_t(
-                lang, f"{k}. Số liệu báo cáo của các trường còn {i18n.integer(n_warn, lang)} điểm cần rà soát "
-                      "(thiếu số liệu tư vấn, năm không báo cáo, học sinh không rõ hướng đi).",
-                f"{k}. The schools' reports still have {i18n.integer(n_warn, lang)} points to check (missing "
-                "counseling rows, unreported years, unknown destinations)."))
+                lang, f"{k}. Số liệu báo cáo của các trường còn {i18n.integer(n_warn, lang)} điểm cần rà soát ({what}).",
+                f"{k}. The schools' reports still have {i18n.integer(n_warn, lang)} points to check ({what})."))
     if k == 0:
         s.paragraphs.append(_t(lang, "Không có chỉ tiêu nào chưa đạt trong các bảng số liệu của kỳ sơ kết.",
                                "No target of the review's tables was missed."))
