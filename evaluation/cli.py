@@ -6,6 +6,7 @@ Commands:
   run       run a review cycle: notebooks -> evidence bundle
   batch     run many cycles (districts, provinces, years), locally or on a Dask cluster
   compare   stack the evidence of many bundles into cross-district tables and a ranked figure
+  since     "since the last review": one district's headline indicators in two cycles and their change
   template  write the Vietnamese Excel template for entering cohort data
   import    import Excel workbooks / CSV files into a validated cohort data folder
 """
@@ -82,6 +83,24 @@ def cmd_compare(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print(f"cross-district tables and figures of {n} bundle(s) written to {written}")
+    return 0
+
+
+def cmd_since(args: argparse.Namespace) -> int:
+    from .compare import CompareError, since_last_review, since_last_review_text
+
+    try:
+        frame = since_last_review(args.previous, args.current, allow_other_district=args.other_district)
+    except CompareError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    for line in since_last_review_text(frame, args.lang):
+        print(line)
+    if args.out:
+        out = Path(args.out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        frame.to_csv(out, index=False, encoding="utf-8", lineterminator="\n")
+        print(f"written {out}")
     return 0
 
 
@@ -180,6 +199,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="folder for the comparison tables and figures")
     p.add_argument("--lang", choices=["vi", "en"], default="en", help="language of the figure (default en)")
     p.set_defaults(func=cmd_compare)
+
+    p = sub.add_parser("since", help="one district's headline indicators in two review cycles and their change")
+    p.add_argument("previous", help="evidence bundle of the previous review (e.g. the 2018-2022 mid-term)")
+    p.add_argument("current", help="evidence bundle of this review")
+    p.add_argument("--lang", choices=["vi", "en"], default="vi", help="language of the sentences (default vi)")
+    p.add_argument("--out", default=None, help="also write the table as this CSV file")
+    p.add_argument("--other-district", action="store_true", help="allow bundles of two districts")
+    p.set_defaults(func=cmd_since)
 
     p = sub.add_parser("template", help="write the Vietnamese Excel template for entering cohort data")
     p.add_argument("--out", required=True, help="workbook to write (.xlsx)")

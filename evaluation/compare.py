@@ -37,7 +37,7 @@ from .evidence import EVIDENCE_DIR, INDEX_NAME, SYNTHETIC_MARKER, read_index, re
 
 __all__ = ["CompareError", "Bundle", "find_bundles", "load_bundle", "stack_tables", "wilson_interval",
            "uptake_by_district", "coverage_by_district", "effect_by_district", "effect_ranked_figure",
-           "uptake_ranked_figure", "compare_bundles"]
+           "uptake_ranked_figure", "compare_bundles", "since_last_review", "since_last_review_text", "HEADLINE_INDICATORS"]
 
 ID_COLUMNS = ["cycle", "district", "province"]
 Z95 = 1.959963984540054
@@ -313,4 +313,145 @@ def compare_bundles(bundles: Iterable[str | Path], *, out: str | Path, lang: str
         eff = effect_by_district(stacked)
         _write_csv(eff, out / "effect_by_district.csv")
         save_figure(effect_ranked_figure(eff, lang=lang), out, "effect_ranked")
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# "Since the last review": one district across cycles
+# ---------------------------------------------------------------------------------------
+#: (indicator code, unit, Vietnamese label, English label) of the headline indicators.
+HEADLINE_INDICATORS: tuple[tuple[str, str, str, str], ...] = (
+    ("uptake_rate", "rate", "Tỷ lệ học nghề (mọi trình độ), năm cuối", "Vocational uptake (any level), last year"),
+    ("uptake_target_rate", "rate", "Tỷ lệ học nghề theo định nghĩa chỉ tiêu, năm cuối",
+     "Uptake as the target counts it, last year"),
+    ("unknown_share", "rate", "Tỷ lệ không rõ hướng đi, năm cuối", "Share with unknown destination, last year"),
+    ("communes_meeting_target", "count", "Số xã đạt chỉ tiêu, năm cuối", "Communes meeting the target, last year"),
+    ("coverage_rate", "rate", "Tỷ lệ trường có GV tư vấn đã qua đào tạo, năm cuối",
+     "Schools with a trained counselor, last year"),
+    ("trend_pp_per_year", "pp", "Xu hướng (điểm % mỗi năm)", "Trend (pp per year)"),
+    ("effect_pp", "pp", "Tác động của GV tư vấn (ước lượng được báo cáo)", "Effect of counselors (reported estimate)"),
+    ("gap_khmer_pp", "pp", "Chênh lệch Khmer so với Kinh (cùng trường, năm)", "Khmer–Kinh gap (same school and year)"),
+    ("gap_female_pp", "pp", "Chênh lệch nữ so với nam (cùng trường, năm)", "Female–male gap (same school and year)"),
+)
+
+
+def _last_year_value(df: pd.DataFrame, level: str, col: str) -> tuple[float, int | None]:
+    g = df[(df["level"] == level)].dropna(subset=[col]) if col in df.columns else df.iloc[0:0]
+    if g.empty:
+        return np.nan, None
+    r = g.sort_values("year").iloc[-1]
+    return float(r[col]), int(r["year"])
+
+
+def _headline_values(b: Bundle, level: str) -> dict[str, tuple[float, int | None, float, float]]:
+    """indicator -> (value, year, ci_low, ci_high) of one bundle and level."""
+    t = b.tables
+    out: dict[str, tuple[float, int | None, float, float]] = {}
+    if "uptake_by_year" in t:
+        for code, col in (("uptake_rate", "rate"), ("uptake_target_rate", "target_rate"), ("unknown_share", "unknown_share")):
+            v, y = _last_year_value(t["uptake_by_year"], level, col)
+            out[code] = (v, y, np.nan, np.nan)
+    if "uptake_by_commune" in t:
+        c = t["uptake_by_commune"]
+        c = c[(c["level"] == level)]
+        if len(c):
+            y = int(c["year"].max())
+            met = c.loc[c["year"] == y, "target_met"].astype(str).str.lower().isin(["true", "met", "1"])
+            out["communes_meeting_target"] = (float(met.sum()), y, np.nan, np.nan)
+    if "coverage_by_year" in t:
+        v, y = _last_year_value(t["coverage_by_year"], level, "coverage_rate")
+        out["coverage_rate"] = (v, y, np.nan, np.nan)
+
+    def pick(df: pd.DataFrame, value: str, **where: Any) -> tuple[float, int | None, float, float]:
+        g = df[df["level"] == level]
+        for k, v in where.items():
+            if k in g.columns:
+                g = g[g[k].astype(str).str.lower() == str(v).lower()]
+        if "recommended" in g.columns and g["recommended"].astype(str).str.lower().eq("true").any():
+            g = g[g["recommended"].astype(str).str.lower() == "true"]
+        if g.empty:
+            return (np.nan, None, np.nan, np.nan)
+        r = g.iloc[0]
+        return (float(r[value]), None, float(r.get("ci_low", np.nan)), float(r.get("ci_high", np.nan)))
+
+    if "trend" in t:
+        tr = t["trend"]
+        out["trend_pp_per_year"] = pick(tr, "estimate_pp_per_year", **({} if "recommended" in tr.columns
+                                                                        else {"model": "glm_binomial"}))
+    if "effect_overall" in t:
+        out["effect_pp"] = pick(t["effect_overall"], "estimate_pp")
+    if "equity_gaps" in t:
+        eq = t["equity_gaps"]
+        out["gap_khmer_pp"] = pick(eq, "gap_pp", dimension="ethnicity", group="khmer", adjusted="true")
+        out["gap_female_pp"] = pick(eq, "gap_pp", dimension="sex", group="F", adjusted="true")
+        if np.isnan(out["gap_female_pp"][0]):
+            out["gap_female_pp"] = pick(eq, "gap_pp", dimension="sex", group="F")
+    return out
+
+
+def since_last_review(previous: str | Path | Bundle, current: str | Path | Bundle, *,
+                      allow_other_district: bool = False) -> pd.DataFrame:
+    """The change in every headline indicator of one district between two review cycles (e.g. a
+    2018-2022 mid-term bundle and the 2018-2025 one).
+
+    One row per indicator and level: ``indicator``, ``label_vi``, ``label_en``, ``level``,
+    ``unit`` (``rate``: fraction 0..1; ``pp``: percentage points; ``count``), the previous and
+    the current cycle's ``*_cycle``, ``*_year`` (the last year a rate is measured in; empty for
+    estimates over the whole cycle), ``*_value`` and ``*_ci_low``/``*_ci_high`` (estimates
+    only), and ``change`` = current − previous in percentage points for rates and estimates
+    (a count's change in its own unit). ``intervals_overlap`` says, for estimates, whether the
+    two 95 % intervals overlap (if they do, the change may be noise). Raises ``CompareError``
+    when the bundles are of different districts (unless ``allow_other_district``) or the same
+    cycle.
+    """
+    prev = previous if isinstance(previous, Bundle) else load_bundle(previous)
+    cur = current if isinstance(current, Bundle) else load_bundle(current)
+    if prev.cycle == cur.cycle and prev.path == cur.path:
+        raise CompareError(f"{cur.path}: the same bundle twice; give the previous and the current review")
+    if prev.district != cur.district and not allow_other_district:
+        raise CompareError(f"{prev.path} is of {prev.district!r} and {cur.path} of {cur.district!r}: "
+                           "'since the last review' compares one district (allow_other_district=True to force)")
+    levels = sorted({str(v) for b in (prev, cur) for tbl in b.tables.values() if "level" in tbl.columns
+                     for v in tbl["level"].dropna().unique() if str(v) in ("THCS", "THPT")})
+    rows = []
+    for level in levels:
+        a, b = _headline_values(prev, level), _headline_values(cur, level)
+        for code, unit, vi, en in HEADLINE_INDICATORS:
+            if code not in a and code not in b:
+                continue
+            pv, py, pl, ph = a.get(code, (np.nan, None, np.nan, np.nan))
+            cv, cy, cl, ch = b.get(code, (np.nan, None, np.nan, np.nan))
+            change = (cv - pv) * (100.0 if unit == "rate" else 1.0)
+            overlap = (np.nan if any(np.isnan(x) for x in (pl, ph, cl, ch)) else bool(pl <= ch and cl <= ph))
+            rows.append({"indicator": code, "label_vi": vi, "label_en": en, "level": level, "unit": unit,
+                         "previous_cycle": prev.cycle, "previous_year": py, "previous_value": pv,
+                         "previous_ci_low": pl, "previous_ci_high": ph,
+                         "current_cycle": cur.cycle, "current_year": cy, "current_value": cv,
+                         "current_ci_low": cl, "current_ci_high": ch,
+                         "change": change, "change_unit": "count" if unit == "count" else "pp",
+                         "intervals_overlap": overlap})
+    return pd.DataFrame(rows)
+
+
+def since_last_review_text(frame: pd.DataFrame, lang: str = "vi") -> list[str]:
+    """One sentence per row of :func:`since_last_review`, in ``lang`` (for the report and notebooks)."""
+    from . import i18n
+
+    out = []
+    for r in frame.to_dict("records"):
+        if np.isnan(r["previous_value"]) or np.isnan(r["current_value"]):
+            continue
+        fmt = {"rate": lambda v: i18n.pct(v, lang), "pp": lambda v: i18n.pp(v, lang),
+               "count": lambda v: i18n.integer(v, lang)}[r["unit"]]
+        ch = i18n.integer(r["change"], lang) if r["unit"] == "count" else i18n.pp(r["change"], lang, signed=True)
+        label = r[f"label_{lang}"]
+        if lang == "vi":
+            s = f"{label} ({r['level']}): {fmt(r['previous_value'])} ở kỳ trước, {fmt(r['current_value'])} ở kỳ này ({ch})"
+            if r["intervals_overlap"] is True:
+                s += "; hai khoảng tin cậy chồng nhau nên thay đổi chưa rõ ràng"
+        else:
+            s = f"{label} ({r['level']}): {fmt(r['previous_value'])} at the last review, {fmt(r['current_value'])} now ({ch})"
+            if r["intervals_overlap"] is True:
+                s += "; the two intervals overlap, so the change may be noise"
+        out.append(s + ".")
     return out

@@ -28,6 +28,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
+from . import i18n
 from .evidence import column_info, value_label
 from .reference import label
 
@@ -39,34 +40,9 @@ DPI = 150
 _PALETTE = {"THCS": "#1b6ca8", "THPT": "#d1495b"}
 _TARGET_COLOR = "#2a9d8f"
 
-_TEXT = {
-    "uptake_title": ("Tỷ lệ học nghề sau tốt nghiệp so với chỉ tiêu", "Vocational uptake after graduation against the target"),
-    "communes_title": ("Tỷ lệ học nghề theo xã so với chỉ tiêu, năm {year}", "Vocational uptake by commune against the target, {year}"),
-    "coverage_title": ("Tỷ lệ trường có giáo viên tư vấn hướng nghiệp đã qua đào tạo",
-                       "Schools with a trained career-counseling teacher"),
-    "event_title": ("Tác động theo số năm kể từ khi trường có GV tư vấn (KTC 95 %)",
-                    "Effect by years since the school's first trained counselor (95 % CI)"),
-    "equity_title": ("Chênh lệch tỷ lệ học nghề so với nhóm so sánh (KTC 95 %)",
-                     "Gap in vocational uptake against the reference group (95 % CI)"),
-    "pct_graduates": ("% học sinh tốt nghiệp", "% of graduates"),
-    "pct_schools": ("% số trường", "% of schools"),
-    "pp": ("điểm phần trăm", "percentage points"),
-    "reference_period": ("kỳ tham chiếu", "reference period"),
-    "suppressed": ("(ẩn: ít học sinh)", "(suppressed: few students)"),
-    "met": ("đạt chỉ tiêu", "target met"),
-    "not_met": ("chưa đạt chỉ tiêu", "target not met"),
-    "no_target": ("không có chỉ tiêu", "no target"),
-    "raw": ("chênh lệch thô", "raw gap"),
-    "adjusted": ("đã điều chỉnh (trường, năm)", "adjusted (school, year)"),
-    "vs": ("so với", "vs"),
-    "no_data": ("Không có số liệu", "No data"),
-}
-
-
 def text(key: str, lang: str) -> str:
     """A fixed piece of figure text in ``lang`` (``vi`` or ``en``)."""
-    vi, en = _TEXT[key]
-    return _nfc(vi if lang == "vi" else en)
+    return _nfc(i18n.text("fig_" + key, lang))  # every label lives in evaluation.i18n
 
 
 def _nfc(s: object) -> str:
@@ -111,8 +87,7 @@ def _percent_axis(ax, axis: str, lang: str) -> None:
 
 def _pp_axis(ax, axis: str, lang: str) -> None:
     def fmt(v, _pos):
-        s = f"{v:g}".replace("-", "\u2212")
-        return s.replace(".", ",") if lang == "vi" else s
+        return i18n._dec(f"{v:g}", lang).replace("-", "\u2212")
     (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(FuncFormatter(fmt))
 
 

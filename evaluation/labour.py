@@ -347,13 +347,15 @@ def provision_access(communes: pd.DataFrame, supply: pd.DataFrame, *, geography:
 # findings: sentences from the numbers
 # --------------------------------------------------------------------------------------------
 def _int(v: float, lang: str) -> str:
-    s = f"{int(round(float(v))):,}"
-    return s.replace(",", ".") if lang == "vi" else s
+    from . import i18n  # every number format lives in evaluation.i18n
+
+    return i18n.integer(v, lang)
 
 
 def _pct(v: float, lang: str) -> str:
-    s = f"{100 * float(v):.0f}"
-    return f"{s} %"
+    from . import i18n
+
+    return i18n.pct(v, lang, 0)
 
 
 def labour_findings(alignment: pd.DataFrame, *, year: int | None = None, top: int = 3,

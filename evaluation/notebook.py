@@ -26,7 +26,7 @@ from typing import Any, NoReturn
 
 from pydantic import BaseModel
 
-from .params import ParamsError, ReviewParams, parse_params
+from .params import ParamsError, ReviewParams, parse_params, unknown_key_message
 
 #: The parameter every notebook has beyond ``ReviewParams``: where the runner collects evidence.
 STAGE_DIR = "stage_dir"
@@ -110,26 +110,42 @@ def parameters_cell_source() -> str:
 
 
 # --------------------------------------------------------------------------- parameters()
+def _assigned_names(source: str) -> list[str]:
+    try:
+        tree = ast.parse(source)
+    except SyntaxError as exc:  # pragma: no cover - papermill writes valid Python
+        raise ParamsError(f"parameters cell is not valid Python: {exc}") from None
+    names: list[str] = []
+    for node in tree.body:
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+        names.extend(t.id for t in targets if isinstance(t, ast.Name))
+    return names
+
+
+def _last_cell(namespace: Mapping[str, Any], header: str) -> str | None:
+    history = namespace.get("In")
+    if not isinstance(history, list):
+        return None
+    for source in reversed(history):
+        if isinstance(source, str) and source.lstrip().split("\n", 1)[0].strip() == header:
+            return source
+    return None
+
+
 def _injected_keys(namespace: Mapping[str, Any]) -> list[str] | None:
     """Names assigned by the most recent papermill-injected cell, from IPython's input history.
 
     ``None`` when there is no input history (plain Python) or no injected cell (interactive run).
     """
-    history = namespace.get("In")
-    if not isinstance(history, list):
-        return None
-    for source in reversed(history):
-        if isinstance(source, str) and source.lstrip().split("\n", 1)[0].strip() == _INJECTED_HEADER:
-            try:
-                tree = ast.parse(source)
-            except SyntaxError as exc:  # pragma: no cover - papermill writes valid Python
-                raise ParamsError(f"injected parameters cell is not valid Python: {exc}") from None
-            names: list[str] = []
-            for node in tree.body:
-                targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
-                names.extend(t.id for t in targets if isinstance(t, ast.Name))
-            return names
-    return None
+    source = _last_cell(namespace, _INJECTED_HEADER)
+    return None if source is None else _assigned_names(source)
+
+
+def _edited_keys(namespace: Mapping[str, Any]) -> list[str]:
+    """Names assigned by the most recent run of the notebook's own parameters cell (a researcher
+    who edits ``min_cell`` there and mistypes it as ``min_cel`` gets an error, not the default)."""
+    source = _last_cell(namespace, _HEADER.split("\n", 1)[0])
+    return [] if source is None else _assigned_names(source)
 
 
 def parameters(namespace: Mapping[str, Any]) -> ReviewParams:
@@ -141,12 +157,12 @@ def parameters(namespace: Mapping[str, Any]) -> ReviewParams:
     when a field is missing from the notebook, or when a value is invalid.
     """
     known = set(ReviewParams.model_fields) | {STAGE_DIR}
-    injected = _injected_keys(namespace) or []
-    unknown = [k for k in injected if k not in known]
-    if unknown:
-        raise ParamsError(
-            "injected parameters: unknown parameter " + ", ".join(f"'{k}'" for k in unknown)
-            + f" (value {namespace.get(unknown[0])!r}); known keys: {', '.join(ReviewParams.model_fields)}")
+    for where, keys in (("injected parameters", _injected_keys(namespace) or []),
+                        ("parameters cell", _edited_keys(namespace))):
+        unknown = [k for k in dict.fromkeys(keys) if k not in known]
+        if unknown:
+            raise ParamsError(f"{where}: " + "; ".join(unknown_key_message(k, known) for k in unknown)
+                              + f" (value {namespace.get(unknown[0])!r})")
     missing = [k for k in ReviewParams.model_fields if k not in namespace]
     if STAGE_DIR not in namespace:
         missing.append(STAGE_DIR)
@@ -158,6 +174,8 @@ def parameters(namespace: Mapping[str, Any]) -> ReviewParams:
                           f"(value {namespace[STAGE_DIR]!r})")
     params = parse_params({k: namespace[k] for k in ReviewParams.model_fields}, source="notebook parameters")
     _install_skip_handler()
+    set_display_language(params.lang)
+    enable_inline_figures()
     return params
 
 
@@ -317,11 +335,146 @@ def publish_section(result: Any, stage_dir: str) -> Any:
     return result
 
 
-def show_table(result: Any, table_id: str) -> Any:
-    """The title of one of a section's evidence tables, then its data (for display)."""
+def show_table(result: Any, table_id: str, *, lang: str | None = None) -> Any:
+    """The title of one of a section's evidence tables, then the table formatted for reading in
+    the run's language (:func:`formatted`): rates as %, effects in percentage points, one decimal,
+    codes labelled. The unformatted data stay in ``result.tables[table_id].data``."""
     table = result.tables[table_id]
     _show_markdown(f"**{table.title_vi}** / *{table.title_en}* (`{table.id}`)")
-    return table.data
+    return formatted(table, lang=lang)
+
+
+# --------------------------------------------------------------------------- display helpers
+#: Language of the notebook's displays; set from ``params.lang`` by :func:`parameters`.
+_DISPLAY = {"lang": "vi"}
+#: Resolution of figures shown inline (the saved PNGs use ``figures.DPI``).
+INLINE_DPI = 100
+
+
+def set_display_language(lang: str) -> None:
+    """Show tables with labels and number formats of ``lang`` (``vi`` or ``en``)."""
+    from . import i18n
+
+    _DISPLAY["lang"] = i18n.check_lang(lang)
+
+
+def _figure_png(fig: Any) -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=INLINE_DPI, facecolor="white", metadata={"Software": None})
+    return buf.getvalue()
+
+
+def enable_inline_figures(formatter: Any = None) -> bool:
+    """Make a matplotlib ``Figure`` display as an image (``image/png``, stored in the executed
+    notebook) instead of ``<Figure size 1000x400 with 2 Axes>``. The review's figures are made
+    without pyplot, so IPython's inline backend never registers them; this registers them with
+    the running shell's display formatter (or ``formatter``). Returns False outside IPython."""
+    from matplotlib.figure import Figure
+
+    if formatter is None:
+        try:
+            from IPython import get_ipython
+        except ImportError:  # pragma: no cover - IPython is a dependency
+            return False
+        shell = get_ipython()
+        if shell is None:
+            return False
+        formatter = shell.display_formatter
+    formatter.formatters["image/png"].for_type(Figure, _figure_png)
+    return True
+
+
+class Formatted:
+    """A table formatted for reading: an HTML table in JupyterLab, aligned text elsewhere;
+    ``.frame`` holds the strings."""
+
+    def __init__(self, frame: Any, caption: str = "", source_columns: list[str] | None = None) -> None:
+        self.frame = frame
+        self.caption = caption
+        self.source_columns = list(source_columns) if source_columns is not None else list(frame.columns)
+
+    def __getitem__(self, columns: str | list[str]) -> "Formatted":
+        """The same table with only ``columns`` (named as in the data: ``t[["year", "rate"]]``)."""
+        cols = [columns] if isinstance(columns, str) else list(columns)
+        unknown = [c for c in cols if c not in self.source_columns]
+        if unknown:
+            raise KeyError(f"column(s) {', '.join(map(str, unknown))} not in this table; it has "
+                           f"{', '.join(self.source_columns)}")
+        idx = [self.source_columns.index(c) for c in cols]
+        return Formatted(self.frame.iloc[:, idx], self.caption, cols)
+
+    def _repr_html_(self) -> str:
+        styler = self.frame.style.hide(axis="index")
+        if self.caption:
+            styler = styler.set_caption(self.caption)
+        return styler.set_table_styles([{"selector": "td", "props": "text-align: right;"}]).to_html()
+
+    def __repr__(self) -> str:
+        text = self.frame.to_string(index=False)
+        return (self.caption + "\n" + text) if self.caption else text
+
+
+def formatted(obj: Any, *, lang: str | None = None, table_id: str = "", formats: Mapping[str, str] | None = None,
+              max_rows: int | None = None) -> Formatted:
+    """Any table of the review formatted for reading (``evaluation.report.format_frame``): an
+    ``EvidenceTable``, a results object (its ``to_frame(pp=True)``: estimate, SE, 95 % CI and
+    p-value in percentage points) or a data frame."""
+    import pandas as pd
+
+    from .report import format_frame
+
+    lang = lang or _DISPLAY["lang"]
+    caption = ""
+    if hasattr(obj, "data") and hasattr(obj, "id"):  # an EvidenceTable
+        table_id, caption = obj.id, getattr(obj, f"title_{lang}", "")
+        frame = obj.data
+    elif hasattr(obj, "to_frame") and not isinstance(obj, pd.DataFrame | pd.Series):  # a results object
+        frame = compact(obj)
+        if "estimate_pp" in frame.columns:  # percentage points, one decimal
+            formats = {**{c: "pp" for c in ("estimate_pp", "std_error", "ci_low", "ci_high")}, **(formats or {})}
+    else:
+        frame = pd.DataFrame(obj)
+    if max_rows is not None and len(frame) > max_rows:
+        frame = frame.head(max_rows)
+    frame = frame.reset_index(drop=frame.index.name is None and not isinstance(frame.index, pd.MultiIndex))
+    return Formatted(format_frame(frame, lang, table_id=table_id, formats=formats), caption, list(frame.columns))
+
+
+def compact(results: Any):
+    """A results object as one row per term: term, estimate and SE in percentage points, 95 %
+    interval, p-value, and the number of observations and clusters — never the raw object."""
+    import pandas as pd
+
+    try:
+        frame, in_pp = results.to_frame(pp=True), True
+    except TypeError:  # a results object without a percentage-point view: keep its own units
+        frame, in_pp = results.to_frame(), False
+    frame = pd.DataFrame(frame).copy()
+    if "term" not in frame.columns:
+        frame = frame.rename_axis("term").reset_index()
+    keep = [c for c in ("term", "estimate_pp", "estimate", "std_error", "ci_low", "ci_high", "p_value") if c in frame]
+    out = frame[keep].rename(columns={"estimate": "estimate_pp"} if in_pp else {})
+    info = getattr(results, "info", None) or {}
+    for key in ("n_obs", "n_clusters"):
+        if key in info:
+            out[key] = info[key]
+    return out
+
+
+def show(obj: Any, *, lang: str | None = None) -> Any:
+    """Display anything a section returns the way a reader wants it: a figure as an image, an
+    evidence table, results object or data frame formatted (:func:`formatted`), text as text."""
+    from matplotlib.figure import Figure
+
+    if isinstance(obj, Figure):
+        enable_inline_figures()
+        return obj
+    if isinstance(obj, str):
+        _show_markdown(obj)
+        return None
+    return formatted(obj, lang=lang)
 
 
 def _show_markdown(text: str) -> None:
@@ -365,8 +518,17 @@ def evidence_index(folder: str | Path, lang: str):
                         columns=["id", "title", "rows"])
 
 
-def read_evidence(folder: str | Path, table_id: str):
-    """One evidence table of a bundle or staging folder, as ``evidence.read_table`` reads it."""
-    from .evidence import read_table
+def read_evidence(folder: str | Path, table_id: str, *, raw: bool = False, lang: str | None = None):
+    """One evidence table of a bundle or staging folder, formatted for reading in the run's
+    language (:func:`formatted`, with the column formats of the bundle's index); ``raw=True``
+    gives the data as ``evidence.read_table`` reads it."""
+    from .evidence import read_index, read_table
 
-    return read_table(folder, table_id)
+    data = read_table(folder, table_id)
+    if raw:
+        return data
+    entry = next((e for e in read_index(folder) if e["id"] == table_id), {})
+    lang = lang or _DISPLAY["lang"]
+    return Formatted(formatted(data, lang=lang, table_id=table_id,
+                               formats={c["name"]: c["format"] for c in entry.get("columns", [])}).frame,
+                     entry.get(f"title_{lang}", ""), list(data.columns))

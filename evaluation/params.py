@@ -5,6 +5,7 @@ Unknown keys and wrong types are errors that name the key.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -103,13 +104,34 @@ class ReviewParams(BaseModel):
         return self.model_dump(mode="json")
 
 
+def closest_key(key: str, known: Iterable[str] | None = None) -> str | None:
+    """The valid parameter key closest to a mistyped ``key`` (``min_cel`` -> ``min_cell``), or None."""
+    import difflib
+
+    pool = list(known) if known is not None else list(ReviewParams.model_fields)
+    hit = difflib.get_close_matches(str(key), pool, n=1, cutoff=0.6)
+    if not hit:  # a key typed in another case or with dashes: compare normalised spellings
+        norm = {k.lower().replace("-", "_"): k for k in pool}
+        return norm.get(str(key).lower().replace("-", "_").replace(" ", "_"))
+    return hit[0]
+
+
+def unknown_key_message(key: str, known: Iterable[str] | None = None) -> str:
+    """"unknown parameter 'min_cel'; did you mean 'min_cell'?" (or the list of valid keys)."""
+    pool = list(known) if known is not None else list(ReviewParams.model_fields)
+    near = closest_key(key, pool)
+    if near is not None:
+        return f"unknown parameter '{key}'; did you mean '{near}'?"
+    return f"unknown parameter '{key}'; valid keys: {', '.join(pool)}"
+
+
 def _format_errors(err: ValidationError, source: str) -> str:
     lines = [f"{source}: invalid parameters"]
     for e in err.errors():
         key = ".".join(str(x) for x in e["loc"]) or "(file)"
         value = e.get("input")
         if e["type"] == "extra_forbidden":
-            lines.append(f"  - key '{key}': unknown parameter (value {value!r}); known keys: {', '.join(ReviewParams.model_fields)}")
+            lines.append(f"  - key '{key}': {unknown_key_message(key)} (value {value!r})")
         else:
             lines.append(f"  - key '{key}': {e['msg']} (value {value!r})")
     return "\n".join(lines)

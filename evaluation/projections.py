@@ -47,6 +47,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from . import i18n
 from .contract import DESTINATIONS, UNKNOWN, VOCATIONAL_PREFIX
 from .reference import shipped_targets, target_in_force
 from .results import EstimateResults
@@ -467,8 +468,7 @@ def next_review_mde(panel: pd.DataFrame, *, years: int = 5, share_treated: float
 
 
 def _pct(v: float, lang: str) -> str:
-    s = f"{100 * float(v):.1f}"
-    return (s.replace(".", ",") if lang == "vi" else s) + " %"
+    return i18n.pct(v, lang)  # every number format lives in evaluation.i18n
 
 
 def projection_findings(table: pd.DataFrame, *, year: int | None = None,
@@ -521,9 +521,9 @@ def projection_findings(table: pd.DataFrame, *, year: int | None = None,
                       f"(projected with full coverage: {_pct(n['full_coverage'], 'en')}).")
     for lv, m in (mde or {}).items():
         vi.append(f"{lv}: với {int(m['n_schools'])} trường và {int(m['years'])} khóa, kỳ đánh giá sau phát hiện được tác động "
-                  f"từ {m['mde_pp']:.1f} điểm %".replace(".", ",") + " trở lên (độ mạnh 80 %).")
+                  f"từ {i18n.pp(m['mde_pp'], 'vi')} trở lên (độ mạnh 80 %).")
         en.append(f"{lv}: with {int(m['n_schools'])} schools and {int(m['years'])} cohorts, the next review detects effects of "
-                  f"{m['mde_pp']:.1f} pp or more (80 % power).")
+                  f"{i18n.pp(m['mde_pp'], 'en')} or more (80 % power).")
     return {"vi": vi, "en": en}
 
 

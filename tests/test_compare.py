@@ -133,3 +133,68 @@ def test_cli_compare(batch_out, tmp_path, capsys):
     assert (tmp_path / "c" / "effect_by_district.csv").is_file()
     assert main(["compare", str(tmp_path / "empty_missing"), "--out", str(tmp_path / "d")]) == 1
     assert "no such folder" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- since the last review
+def _cycle_bundle(folder, cycle, *, last_year, cs_shift=0.0, district="Huyện Càng Long"):
+    import json
+
+    import evidence_fixtures as fx
+    from evaluation import evidence as ev
+
+    up = fx.uptake_by_year_frame()
+    cov = fx.coverage_by_year_frame()
+    results = []
+    for lvl, est, obj, n_u, n_o in fx.effect_results():
+        if est == "callaway_santanna":
+            obj = obj.assign(estimate_pp=obj["estimate_pp"] + cs_shift, ci_low=obj["ci_low"] + cs_shift,
+                             ci_high=obj["ci_high"] + cs_shift)
+        results.append((lvl, est, obj, n_u, n_o))
+    tables = [ev.uptake_by_year_table(up[up["year"] <= last_year], min_cell=5),
+              ev.coverage_by_year_table(cov[cov["year"] <= last_year]),
+              ev.effect_overall_table(results, {"THCS": "callaway_santanna", "THPT": "callaway_santanna"},
+                                      {"THCS": "staggered adoption", "THPT": "staggered adoption"}),
+              ev.equity_gaps_table(fx.equity_gaps_frame())]
+    for t in tables:
+        ev.write_table(t, folder)
+    ev.build_index(folder)
+    (folder / "manifest.json").write_text(json.dumps({"cycle": cycle, "parameters": {"district": district}}),
+                                          encoding="utf-8")
+    return folder
+
+
+def test_since_the_last_review_gives_the_change_in_every_headline_indicator(tmp_path):
+    from evaluation.compare import CompareError, since_last_review, since_last_review_text
+
+    prev = _cycle_bundle(tmp_path / "mid", "cang_long_2018_2024", last_year=2024, cs_shift=-4.0)
+    cur = _cycle_bundle(tmp_path / "full", "cang_long_2018_2025", last_year=2025)
+    d = since_last_review(prev, cur)
+    r = d[(d["indicator"] == "uptake_rate") & (d["level"] == "THCS")].iloc[0]
+    assert (r["previous_year"], r["current_year"]) == (2024, 2025)
+    assert r["previous_value"] == pytest.approx(140 / 410) and r["current_value"] == pytest.approx(160 / 420)
+    assert r["change"] == pytest.approx((160 / 420 - 140 / 410) * 100)
+    e = d[(d["indicator"] == "effect_pp") & (d["level"] == "THCS")].iloc[0]
+    assert (e["previous_value"], e["current_value"], e["change"]) == pytest.approx((2.0, 6.0, 4.0))
+    assert e["intervals_overlap"] is True  # 2 ± 2.9 and 6 ± 2.9 overlap
+    c = d[(d["indicator"] == "coverage_rate") & (d["level"] == "THPT")].iloc[0]
+    assert c["change"] == pytest.approx((4 / 6 - 3 / 6) * 100)
+    assert {"uptake_rate", "uptake_target_rate", "coverage_rate", "effect_pp", "gap_khmer_pp"} <= set(d["indicator"])
+    vi = since_last_review_text(d, "vi")
+    assert any(s.startswith("Tỷ lệ học nghề (mọi trình độ), năm cuối (THCS): 34,1 % ở kỳ trước, 38,1 % ở kỳ này "
+                            "(+3,9 điểm %)") for s in vi)
+    other = _cycle_bundle(tmp_path / "other", "tra_cu_2018_2025", last_year=2025, district="Huyện Trà Cú")
+    with pytest.raises(CompareError, match="compares one district"):
+        since_last_review(prev, other)
+
+
+def test_since_command_prints_the_changes_and_writes_the_table(tmp_path, capsys):
+    from evaluation.cli import main
+
+    prev = _cycle_bundle(tmp_path / "mid", "cang_long_2018_2024", last_year=2024, cs_shift=-4.0)
+    cur = _cycle_bundle(tmp_path / "full", "cang_long_2018_2025", last_year=2025)
+    assert main(["since", str(prev), str(cur), "--lang", "en", "--out", str(tmp_path / "since.csv")]) == 0
+    out = capsys.readouterr().out
+    assert "Vocational uptake (any level), last year (THCS): 34.1 % at the last review, 38.1 % now (+3.9 pp)." in out
+    assert (tmp_path / "since.csv").read_text(encoding="utf-8").startswith("indicator,label_vi,label_en,level")
+    other = _cycle_bundle(tmp_path / "other", "x_2018_2025", last_year=2025, district="Huyện Trà Cú")
+    assert main(["since", str(prev), str(other)]) == 1

@@ -49,3 +49,28 @@ def test_target_override_is_validated():
     p = parse_params({"targets": [{"indicator": "voc_uptake_target", "level": "THCS",
                                    "year_from": 2026, "year_to": 2030, "target": 0.4}]})
     assert p.targets[0].target == 0.4
+
+
+def test_a_mistyped_key_names_it_and_the_closest_valid_key():
+    from evaluation.params import ParamsError, closest_key, parse_params
+
+    assert closest_key("min_cel") == "min_cell"
+    assert closest_key("Bootstrap-Reps") == "bootstrap_reps"
+    assert closest_key("zzz") is None
+    with pytest.raises(ParamsError, match=r"key 'min_cel': unknown parameter 'min_cel'; did you mean 'min_cell'\?"):
+        parse_params({"min_cel": 3})
+    with pytest.raises(ParamsError, match="valid keys: cycle, title_vi"):
+        parse_params({"zzz": 3})
+
+
+def test_a_mistyped_key_in_the_notebooks_own_parameters_cell_is_an_error():
+    """Edit the parameters cell in JupyterLab, mistype min_cell: the next cell fails naming both."""
+    from evaluation import notebook as enb
+    from evaluation.params import ParamsError, ReviewParams
+
+    cell = enb.parameters_cell_source() + "\nmin_cel: int = 3\n"
+    ns = {**ReviewParams().to_yaml_dict(), "stage_dir": "", "min_cel": 3, "In": ["", cell, "params = ..."]}
+    with pytest.raises(ParamsError, match=r"parameters cell: unknown parameter 'min_cel'; did you mean 'min_cell'\?"):
+        enb.parameters(ns)
+    ns["In"].append(enb.parameters_cell_source())
+    assert enb.parameters(ns).min_cell == 5

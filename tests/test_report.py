@@ -8,6 +8,7 @@ import pytest
 
 import evidence_fixtures as fx
 from evaluation import evidence as ev
+from evaluation import i18n
 from evaluation.params import ReviewParams
 from evaluation.report import UI, build_report, format_value, is_synthetic
 
@@ -62,12 +63,15 @@ def test_workbook_has_a_formatted_sheet_per_table(report_vi, index):
     ch = [c.value for c in com[3]]
     rows = [[c.value for c in r] for r in com.iter_rows(min_row=4, max_row=15)]
     small = [r for r in rows if r[ch.index("Mã xã")] == "29296" and r[0] == "THPT" and r[1] == 2025][0]
-    assert small[ch.index("Tỷ lệ học nghề")] is None and small[ch.index("Ẩn (ít HS)")] == "Có"
+    assert small[ch.index("Tỷ lệ học nghề")] == "–" and small[ch.index("Ẩn (ít HS)")] == "Có"
+    com_text = " ".join(str(c.value) for r in com.iter_rows() for c in r if c.value)
+    assert "Dấu – trong ô: số liệu bị ẩn vì tính từ ít hơn 5 học sinh" in com_text
     notes = wb["Ghi chú phương pháp"]
     text = " ".join(str(c.value) for r in notes.iter_rows() for c in r if c.value)
     for e in index:
         for n in e["notes"]["vi"]:
-            assert n in text
+            assert i18n.localize(n, "vi") in text
+    assert "KTC 95 %" in text and "TWFE" in text  # the glossary
     assert len(wb["Biểu đồ"]._images) == 3
 
 
@@ -80,14 +84,16 @@ def test_docx_holds_every_table_and_the_notice(report_vi, index):
     assert body.index(UI["vi"]["synthetic_banner"]) < body.index("Bảng 1.")
     for k, e in enumerate(sorted(index, key=lambda e: list(ev.TABLES).index(e["id"])), start=1):
         assert f"Bảng {k}. {e['title_vi']}" in body
-    # 1 facts table + one per evidence table, each with its rows
-    assert len(d.tables) == 1 + len(index)
-    by_rows = {len(t.rows) - 1 for t in d.tables[1:]}
+    # heading, summary, signature, glossary + one per evidence table, each with its rows
+    evidence = [t for t in d.tables if t.rows[0].cells[0].text == "Cấp học"]
+    assert len(d.tables) == 4 + len(index)
+    by_rows = {len(t.rows) - 1 for t in evidence}
     assert 12 in by_rows  # uptake_by_commune: 2 levels x 2 years x 3 communes
-    assert d.tables[1].rows[0].cells[4].text == "Tỷ lệ học nghề"
-    assert d.tables[1].rows[1].cells[4].text == "30,0 %"
+    up = evidence[0]
+    assert up.rows[0].cells[4].text == "Tỷ lệ học nghề" and up.rows[1].cells[4].text == "30,0 %"
     assert len(d.inline_shapes) == 3
-    assert d.sections[0].page_width > d.sections[0].page_height  # landscape
+    assert d.sections[0].page_width < d.sections[0].page_height  # the report: A4 portrait
+    assert d.sections[-1].page_width > d.sections[-1].page_height  # the appendix of tables: landscape
 
 
 class _Tables(HTMLParser):

@@ -7,6 +7,7 @@ from typing import Any
 
 import pandas as pd
 
+from ... import i18n
 from ...reference import label
 from ..registry import TABLES, EvidenceError
 from ..table import EvidenceTable, _fmt_of, _SUPPRESSION_KEEP
@@ -56,25 +57,19 @@ def _order(frame: pd.DataFrame, table_id: str) -> pd.DataFrame:
 
 
 def _pct(v: float, lang: str, digits: int = 1) -> str:
-    s = f"{v * 100:.{digits}f}"
-    return (s.replace(".", ",") if lang == "vi" else s) + " %"
+    return i18n.pct(v, lang, digits)  # every number format lives in evaluation.i18n
 
 
 def _num(v: float, lang: str, digits: int = 1) -> str:
-    s = f"{v:.{digits}f}"
-    return s.replace(".", ",") if lang == "vi" else s
+    return i18n.num(v, lang, digits)
 
 
 def _int(v: float, lang: str) -> str:
-    s = f"{int(round(v)):,}"
-    return s.replace(",", ".") if lang == "vi" else s
+    return i18n.integer(v, lang)
 
 
 def _p(v: float, lang: str) -> str:
-    if pd.isna(v):
-        return "–"
-    s = "< 0.001" if v < 0.001 else f"{v:.3f}"
-    return s.replace(".", ",") if lang == "vi" else s
+    return i18n.pvalue(v, lang)
 
 
 def _make(table_id: str, data: pd.DataFrame, *, notebook: str, min_cell: int, synthetic: bool,
@@ -118,28 +113,8 @@ def _target_notes(targets: pd.DataFrame | None, indicator: str, levels: Iterable
     return vi, en
 
 
-_VALUE_LABELS = {
-    ("poverty", "poor"): ("Hộ nghèo", "Poor household"),
-    ("poverty", "not_poor"): ("Không thuộc hộ nghèo", "Not poor"),
-    ("disadvantaged", "disadvantaged"): ("Vùng khó khăn", "Disadvantaged area"),
-    ("disadvantaged", "not_disadvantaged"): ("Vùng không khó khăn", "Not disadvantaged"),
-    ("group_var", "poverty"): ("Hộ nghèo", "Poverty"),
-    ("group_var", "poor_household"): ("Hộ nghèo", "Poverty"),
-    ("group_var", "disadvantaged"): ("Vùng khó khăn", "Disadvantaged area"),
-    ("poor_household", "poor"): ("Hộ nghèo", "Poor household"),
-    ("poor_household", "not_poor"): ("Không thuộc hộ nghèo", "Not poor"),
-    ("estimator", "twfe"): ("Hiệu ứng cố định hai chiều (TWFE)", "Two-way fixed effects (TWFE)"),
-    ("estimator", "twfe_logit"): ("TWFE logit", "TWFE logit"),
-    ("estimator", "callaway_santanna"): ("Callaway–Sant'Anna (áp dụng so le)", "Callaway–Sant'Anna (staggered)"),
-    ("estimator", "event_study"): ("Nghiên cứu sự kiện (TWFE)", "Event study (TWFE)"),
-}
-
-
 def value_label(kind: str, code: Any, lang: str = "vi") -> str:
-    """The label of a code in evidence tables: ``reference.label`` plus the codes of the
-    estimators and of the poverty / disadvantaged-area groups; the code itself if none."""
-    hit = _VALUE_LABELS.get((str(kind), str(code)))
-    if hit:
-        return hit[0] if lang == "vi" else hit[1]
-    return label(kind, code, lang)
+    """The label of a code in evidence tables (``evaluation.i18n.value_label``: labels.csv plus the
+    codes of estimators, models, plans, groups, validation checks); the code itself if none."""
+    return i18n.value_label(kind, code, lang)
 
