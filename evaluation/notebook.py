@@ -477,6 +477,29 @@ def show(obj: Any, *, lang: str | None = None) -> Any:
     return formatted(obj, lang=lang)
 
 
+def show_all(shown: Mapping[Any, Any], *, lang: str | None = None) -> None:
+    """Display each item of a mapping a section returns (by level, or by (level, group)) under its
+    key: results objects as compact tables, and an estimate the data could not give as its reason
+    in words (:class:`evaluation.status.NotEstimable`), never a raw object or a traceback."""
+    lang = lang or _DISPLAY["lang"]
+    try:
+        from IPython.display import display
+    except ImportError:  # pragma: no cover - IPython is a dependency
+        display = print
+    for key, obj in shown.items():
+        title = " · ".join(map(str, key)) if isinstance(key, tuple) else str(key)
+        reason = getattr(obj, f"reason_{lang}", None)
+        if reason is not None and isinstance(obj, Exception):
+            _show_markdown(f"**{title}**: {reason}")
+            continue
+        _show_markdown(f"**{title}**")
+        if isinstance(obj, Mapping):  # a record of facts (e.g. the minimum detectable effect)
+            import pandas as pd
+
+            obj = pd.DataFrame([dict(obj)])
+        display(show(obj, lang=lang))
+
+
 def _show_markdown(text: str) -> None:
     try:
         from IPython.display import Markdown, display
