@@ -483,7 +483,7 @@ def write_results(summary: pd.DataFrame, sizes: pd.DataFrame, *, out: Path, sett
            "## Candidates for small-sample CS inference (simple ATT, unweighted)", "",
            "`normal (R did)`: analytic influence-function SE, normal critical values; `t`: same SE, t(G-1); "
            "`t_hc1`: SE x sqrt(G/(G-1)), t(G-1); `jackknife`: delete-one-school jackknife SE, t(G-1); `boot_t`: "
-           f"multiplier bootstrap SE ({BOOT_T_REPS} Mammen draws, one per school), t(G-1). G = schools used "
+           f"multiplier bootstrap SE ({BOOT_T_REPS} Rademacher draws, one per school), t(G-1). G = schools used "
            "(THCS ~28, THPT 7). `mean_se_over_sd` < 1: the errors are too small on average.", "",
            _md_table(cand) if len(cand) else "(no candidates)", "",
            "## Bias, RMSE and coverage (percentage points of the measured rate; truth = truth.json `measured`)", "",

@@ -9,10 +9,14 @@ raw gap (``adjusted=False``)
     probability model on the students, so the coefficient is the difference of the pooled
     rates, rate(group) - rate(reference).
 adjusted gap (``adjusted=True``)
-    The same regression with school and year fixed effects absorbed (a weighted within
-    transformation by alternating projections, ``evaluation.effects.fixed_effects.Absorber``): the gap
-    between students of the two groups **in the same school and year**, averaged over schools
-    and years with weights set by the regression. A dimension that is constant within every
+    The same regression with **school x year** fixed effects absorbed (one effect per school-year,
+    a weighted within transformation, ``evaluation.effects.fixed_effects.Absorber``): the gap between
+    students of the two groups **in the same school and year**, averaged over school-years with
+    the regression's weights (school-years with only one of the groups carry no weight). An
+    additive school + year model would instead also compare students across years of a school and
+    across schools in a year, and let a school's year-specific shock leak into the gap when the
+    group mix changes over time; the interacted effects cost nothing here (they are nested in the
+    school clusters, so they add no term to the small-sample factor). A dimension that is constant within every
     school (``disadvantaged``: a school stands in one commune) is absorbed by the school
     effects and has only a raw gap; asking for its adjusted gap is an error that says so.
 Inference
@@ -101,8 +105,10 @@ def gap_results(cells: pd.DataFrame, *, dimension: str, reference: str | None = 
     if G < 2:
         raise ValueError(f"equity_gaps: column {cluster} has a single cluster; cluster-robust errors need two or more")
     if adjusted:
-        fe = [pd.factorize(d[unit])[0].astype(np.int64), pd.factorize(d[time])[0].astype(np.int64)]
-        varies = pd.DataFrame({"u": fe[0], "g": lab.to_numpy()}).groupby("u")["g"].nunique().max() > 1
+        school = pd.factorize(d[unit])[0].astype(np.int64)
+        # school x year effects: the gap within the same school and year (see the module docstring)
+        fe = [pd.factorize(pd.MultiIndex.from_arrays([d[unit].to_numpy(), d[time].to_numpy()]))[0].astype(np.int64)]
+        varies = pd.DataFrame({"u": school, "g": lab.to_numpy()}).groupby("u")["g"].nunique().max() > 1
         if not varies:
             raise ValueError(f"equity_gaps: {dimension!r} is constant within every {unit}: its adjusted gap is "
                              f"absorbed by the {unit} effects; report the raw gap (adjusted=False) only")
@@ -134,7 +140,7 @@ def gap_results(cells: pd.DataFrame, *, dimension: str, reference: str | None = 
         lv = str(d["level"].iloc[0])
     info = {"level": lv, "dimension": dimension, "reference": ref, "adjusted": bool(adjusted), "n": int(n.sum()),
             "n_cells": int(len(d)), "n_clusters": G, "ssc_factor": factor, "ssc_k": K, **rates}
-    how = ("school and year effects absorbed" if adjusted else "difference of pooled rates")
+    how = ("school x year effects absorbed" if adjusted else "difference of pooled rates")
     return EstimateResults(
         estimator="equity_gap_adjusted" if adjusted else "equity_gap_raw",
         estimand=f"gap in vocational uptake, {dimension}: group minus {ref} ({how})",

@@ -42,8 +42,19 @@ class TestResult:
     df: float | tuple[float, float] | None
     null: str
     distribution: str = "chi2"
+    #: ``"ok"`` or ``"not_estimable"`` (statistic and p-value NaN; ``reason_vi``/``reason_en`` say why).
+    status: str = "ok"
+    reason_vi: str = ""
+    reason_en: str = ""
+
+    @property
+    def computable(self) -> bool:
+        """False when the test could not be computed (``status != "ok"`` or a NaN p-value)."""
+        return self.status == "ok" and bool(np.isfinite(self.p_value))
 
     def __str__(self) -> str:
+        if not self.computable:
+            return f"{self.name}: not computable ({self.reason_en or 'no reason given'})"
         df = f", df={self.df}" if self.df is not None else ""
         return f"{self.name}: {self.distribution} = {self.statistic:.4g}{df}, p = {self.p_value:.4g} (H0: {self.null})"
 
@@ -52,7 +63,8 @@ class TestResult:
 
     def to_dict(self) -> dict[str, Any]:
         return {"test": self.name, "statistic": self.statistic, "p_value": self.p_value,
-                "df": self.df, "null": self.null, "distribution": self.distribution}
+                "df": self.df, "null": self.null, "distribution": self.distribution, "status": self.status,
+                "reason_vi": self.reason_vi, "reason_en": self.reason_en}
 
 
 @dataclass(frozen=True)

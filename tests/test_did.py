@@ -553,3 +553,34 @@ def test_small_sample_results_are_read_only(small_panel):
     with pytest.raises(TypeError):
         agg.overall.tests["x"] = None
     assert "jackknife" in agg.overall.cov_type and "jackknife" in str(res)
+
+
+def test_small_sample_pretest_not_computable_is_a_status_not_the_chi2(small_panel):
+    """Too few clusters for the pre-period estimates: a not_estimable test with reasons, never R did's chi2."""
+    few = staggered_did(small_panel.assign(region=small_panel["school"] % 3), **SMALL, inference="t", cluster="region")
+    t = few.pretest_small_sample
+    assert few.hotelling_pretest(over="event_time") is None
+    assert t.status == "not_estimable" and not t.computable
+    assert np.isnan(t.p_value) and np.isnan(t.statistic) and t.distribution == "F"
+    assert "3 independent units" in t.reason_en and "3 đơn vị" in t.reason_vi
+    assert "not computable" in str(t)
+    agg = few.aggregate("simple")
+    assert agg.overall.tests["pretest_small_sample"] is t
+    from evaluation.evidence.builders.estimates import _find_pretrend, _test_text
+    assert _find_pretrend(agg) is t  # the evidence builders do not fall back to the chi2 pretest
+    assert _test_text(t, "en") == t.reason_en and _test_text(t, "vi") == t.reason_vi
+
+
+def test_multiplier_bootstrap_default_is_rademacher(small_panel):
+    """Default draws are Rademacher (R did's mboot); Mammen is an option with a different draw sequence."""
+    res = staggered_did(small_panel, **SMALL)
+    a = res.aggregate("simple", bootstrap=True, reps=199, seed=3)
+    r = res.aggregate("simple", bootstrap=True, reps=199, seed=3, multiplier="rademacher")
+    m = res.aggregate("simple", bootstrap=True, reps=199, seed=3, multiplier="mammen")
+    assert a.bootstrap["multiplier"] == "rademacher"
+    assert float(a.std_errors["ATT"]) == float(r.std_errors["ATT"])
+    assert float(m.std_errors["ATT"]) != float(a.std_errors["ATT"])
+    # both are consistent for the analytic standard error (within 20 % with 199 draws)
+    se = float(res.aggregate("simple").std_errors["ATT"])
+    for x in (a, m):
+        assert float(x.std_errors["ATT"]) == pytest.approx(se, rel=0.2)

@@ -579,8 +579,12 @@ _MAMMEN_P_LOW = (math.sqrt(5.0) + 1.0) / (2.0 * math.sqrt(5.0))
 
 
 def _multiplier_bootstrap(inf: np.ndarray, *, reps: int, seed, clusters: np.ndarray | None,
-                          alpha: float, multiplier: str = "mammen", band_cols: np.ndarray | None = None):
+                          alpha: float, multiplier: str = "rademacher", band_cols: np.ndarray | None = None):
     """Bootstrap SEs and the sup-t critical value of the uniform band (R did's ``mboot``).
+
+    ``multiplier``: ``"rademacher"`` (+-1 with probability 1/2, the default, as R did's ``mboot`` draws
+    through ``BMisc::multiplier_bootstrap``) or ``"mammen"`` (Mammen's two-point weights, mean 0,
+    variance 1, third moment 1; an option).
 
     ``inf`` is n x k. With ``clusters`` (one label per unit) the influence function is summed
     within cluster and one multiplier is drawn per cluster. Returns (se (k,), crit_val, n_clusters).
@@ -865,7 +869,14 @@ class StaggeredDiDResults:
             object.__setattr__(self, "_cluster_codes", np.array(self._cluster_codes, dtype=np.int64, copy=True))
             self._cluster_codes.flags.writeable = False
         object.__setattr__(self, "_loo", tuple(self._loo))
-        object.__setattr__(self, "_pretest_ss", self.hotelling_pretest(over=_PRETEST_SMALL_SAMPLE_OVER))
+        ss, why_en, why_vi = self._hotelling(_PRETEST_SMALL_SAMPLE_OVER)
+        if ss is None:  # not computable: say so; never fall back to R did's chi2 (it over-rejects with few units)
+            ss = TestResult(name="Pre-test of parallel trends (Hotelling F over pre-period event-time ATT)",
+                            statistic=float("nan"), p_value=float("nan"), df=None,
+                            null="every pre-period event-time ATT is zero", distribution="F", status="not_estimable",
+                            reason_vi=f"Không tính được kiểm định xu hướng trước: {why_vi}.",
+                            reason_en=f"The pre-trend test cannot be computed: {why_en}.")
+        object.__setattr__(self, "_pretest_ss", ss)
         object.__setattr__(self, "_simple", self.aggregate("simple"))
 
     # -- small-sample inference -------------------------------------------------------------
@@ -940,6 +951,10 @@ class StaggeredDiDResults:
         return comp, over
 
     def hotelling_pretest(self, *, over: str = "event_time") -> TestResult | None:
+        """Small-sample pre-test of parallel trends (see :meth:`_hotelling`); ``None`` when not computable."""
+        return self._hotelling(over)[0]
+
+    def _hotelling(self, over: str) -> tuple[TestResult | None, str, str]:
         """Small-sample pre-test of parallel trends: Hotelling's T-squared turned into an exact-size F.
 
         ``over="event_time"``: the pre-period event-time aggregates (``aggregate("dynamic")``, e < 0);
@@ -964,8 +979,8 @@ class StaggeredDiDResults:
         else:
             try:
                 dyn = self.aggregate("dynamic")
-            except ValueError:
-                return None
+            except ValueError as exc:
+                return None, f"no event-time aggregation ({exc})", f"không tổng hợp được theo thời gian sự kiện ({exc})"
             f = dyn.components
             is_pre = (f["event_time"] < -self.anticipation).to_numpy() if self.anticipation else (f["event_time"] < 0).to_numpy()
             est_all = f["estimate"].to_numpy()
@@ -981,25 +996,31 @@ class StaggeredDiDResults:
         se = np.sqrt(np.clip(np.diag(V_all), 0, None))
         pre = np.flatnonzero(is_pre & np.isfinite(est_all) & np.isfinite(se) & (se > _SE_TOL))
         q = len(pre)
-        if q == 0 or G <= q:
-            return None
+        if q == 0:
+            return (None, "no pre-period estimate with a usable standard error",
+                    "không có ước lượng giai đoạn trước nào có sai số chuẩn dùng được")
+        if G <= q:
+            return (None, f"{G} independent units for {q} pre-period estimates: the F test needs more units than estimates",
+                    f"{G} đơn vị độc lập cho {q} ước lượng giai đoạn trước: kiểm định F cần nhiều đơn vị hơn số ước lượng")
         a = est_all[pre]
         V = V_all[np.ix_(pre, pre)]
         if _rcond1(V) <= np.finfo(float).eps:
-            return None
+            return (None, "the covariance of the pre-period estimates is singular",
+                    "ma trận hiệp phương sai của các ước lượng giai đoạn trước suy biến")
         T2 = float(a @ np.linalg.solve(V, a))
         F = (G - q) / (q * (G - 1)) * T2
-        return TestResult(name=f"Pre-test of parallel trends (Hotelling F over {q} {label}, G = {G})",
+        return (TestResult(name=f"Pre-test of parallel trends (Hotelling F over {q} {label}, G = {G})",
                           statistic=F, p_value=float(stats.f.sf(F, q, G - q)), df=(float(q), float(G - q)),
-                          null=f"every {label} is zero", distribution="F")
+                          null=f"every {label} is zero", distribution="F"), "", "")
 
     @property
-    def pretest_small_sample(self) -> TestResult | None:
+    def pretest_small_sample(self) -> TestResult:
         """The pre-test of parallel trends the review reports: ``hotelling_pretest(over="event_time")``.
 
         Hotelling F over the pre-period event-time aggregates (e < 0) with the fit's covariance (jackknife
-        for ``inference="jackknife"``, else influence function x G/(G-1)); ``None`` when G <= q or the
-        covariance is singular.
+        for ``inference="jackknife"``, else influence function x G/(G-1)). When it cannot be computed (G <= q,
+        no pre-period estimate, singular covariance) it is a ``TestResult`` with ``status="not_estimable"``,
+        NaN statistic and p-value and the reason in ``reason_vi``/``reason_en`` -- never R did's chi2 test.
 
         Why not R did's ``pretest`` (chi2 over every pre-treatment ATT(g,t), kept for parity): with q = 15
         cells and ~28 schools the covariance of 15 estimates is estimated from 28 influence-function rows
@@ -1016,7 +1037,7 @@ class StaggeredDiDResults:
 
     # -- ATT(g,t) ------------------------------------------------------------------------
     def att_gt(self, *, bootstrap: bool = False, reps: int = 999, seed=None, cluster: str | None = None,
-               multiplier: str = "mammen") -> pd.DataFrame:
+               multiplier: str = "rademacher") -> pd.DataFrame:
         """ATT(g,t) table: group, time, event_time, estimate, std_error, ci_low, ci_high, p_value.
 
         Analytic (influence function) standard errors and pointwise normal intervals at level
@@ -1079,7 +1100,7 @@ class StaggeredDiDResults:
     # -- aggregations ----------------------------------------------------------------------
     def aggregate(self, kind: str, *, bootstrap: bool = False, reps: int = 999, seed=None,
                   min_e: float = -np.inf, max_e: float = np.inf, balance_e: int | None = None,
-                  cluster: str | None = None, multiplier: str = "mammen") -> AggregateResults:
+                  cluster: str | None = None, multiplier: str = "rademacher") -> AggregateResults:
         """Aggregate the ATT(g,t) as ``did::aggte(type=kind)`` does.
 
         ``simple``: post-treatment cells weighted by group size; ``group``: mean over each
@@ -1138,7 +1159,7 @@ class StaggeredDiDResults:
         if bootstrap:
             info["analytic_std_error"] = analytic_se_o
         tests = {"pretest": self.pretest} if self.pretest is not None else {}
-        if getattr(self, "_pretest_ss", None) is not None:
+        if getattr(self, "_pretest_ss", None) is not None:  # a not-computable one too (status, reasons)
             tests["pretest_small_sample"] = self._pretest_ss  # type: ignore[attr-defined]
         if self.inference != "normal":
             info["inference"] = _INFERENCE[self.inference]

@@ -12,12 +12,18 @@ treated year of each unit, 0 = never treated in the data):
    units and is biased when effects change with exposure (Goodman-Bacon 2021; de Chaisemartin &
    D'Haultfoeuille 2020); the group-time ATTs are robust. Comparison group: never-treated units
    when there are any, else not-yet-treated.
-4. A single adoption cohort but the caller reports effects that vary with exposure
+4. A single adoption cohort and the caller reports effects that vary with exposure
    (``effects_vary_by_exposure=True``, e.g. the event study's lags differ) ->
-   ``"callaway_santanna"``, to report the dynamic profile; its simple aggregate equals the
-   two-way estimate in this case.
-5. Otherwise (one cohort, never-treated comparison) -> ``"twfe"``: with a single adoption date
-   the two-way fixed-effects estimate is the 2x2 difference-in-differences.
+   ``"callaway_santanna"`` (rule ``single_cohort_dynamic``), to report the dynamic profile.
+5. Otherwise (one cohort) -> ``"callaway_santanna"`` as well (rule ``single_cohort``). Even with a
+   single adoption date the CS simple average is not the two-way estimate: CS compares each
+   post year with the year before coverage, TWFE with the mean of all pre years (and weights
+   school-years by graduates); they agree only without sampling noise (0.054 against 0.044 in a
+   simulation; ``tests/test_recommend.py`` shows both cases).
+
+Two-way fixed effects is never the reported estimate: it is a diagnostic, explained by its
+Goodman-Bacon decomposition (:mod:`evaluation.effects.bacon`). ``"twfe"`` stays in
+``ESTIMATORS`` so that callers that name it keep working, but ``recommend`` never returns it.
 """
 from __future__ import annotations
 
@@ -123,20 +129,28 @@ def recommend(panel: pd.DataFrame, *, unit: str = "school_id", time: str = "year
             "theo thời gian tiếp cận, nên báo cáo dùng ước lượng Callaway-Sant'Anna với nhóm so sánh là "
             f"{control_vi}.",
             control=control, rule="staggered", cohorts=cohorts, n_never_treated=n_never)
+    # one adoption cohort: CS as well (rule 4/5). Its simple ATT compares each post year with the year before
+    # coverage; TWFE compares post years with the mean of all pre years (and weights school-years by graduates),
+    # so the two numbers differ in any real sample (0.054 against 0.044 in a simulation). TWFE stays a diagnostic.
     if effects_vary_by_exposure:
         return Recommendation(
             "callaway_santanna",
             f"All covered schools started in {cohorts[0]}, but the effect varies with years of exposure; the review "
-            f"reports the Callaway-Sant'Anna estimate (comparison: {control_en}) to show the dynamic profile; its "
-            "simple average equals the two-way fixed-effects estimate here.",
+            f"reports the Callaway-Sant'Anna estimate (comparison: {control_en}) to show the dynamic profile. Two-way "
+            "fixed effects compares the post-coverage years with the average of all earlier years, so it is not the "
+            "same number and is shown only as a diagnostic.",
             f"Mọi trường được bao phủ đều bắt đầu năm {cohorts[0]}, nhưng tác động thay đổi theo số năm tiếp cận; báo "
-            f"cáo dùng ước lượng Callaway-Sant'Anna (nhóm so sánh: {control_vi}) để thể hiện diễn biến theo thời gian; "
-            "trung bình đơn giản của nó bằng ước lượng hiệu ứng cố định hai chiều trong trường hợp này.",
+            f"cáo dùng ước lượng Callaway-Sant'Anna (nhóm so sánh: {control_vi}) để thể hiện diễn biến theo thời gian. "
+            "Hồi quy hiệu ứng cố định hai chiều so sánh các năm sau bao phủ với trung bình mọi năm trước, nên cho con "
+            "số khác và chỉ được dùng để đối chiếu.",
             control=control, rule="single_cohort_dynamic", cohorts=cohorts, n_never_treated=n_never)
     return Recommendation(
-        "twfe",
+        "callaway_santanna",
         f"All covered schools started in the same year ({cohorts[0]}) and {control_en} provide the comparison: the "
-        "two-way fixed-effects estimate is the 2x2 difference-in-differences and is reported.",
-        f"Mọi trường được bao phủ đều bắt đầu cùng một năm ({cohorts[0]}) và {control_vi} là nhóm so sánh: ước lượng "
-        "hiệu ứng cố định hai chiều chính là ước lượng khác biệt kép 2x2 và được báo cáo.",
+        "Callaway-Sant'Anna estimate (each post-coverage year against the year before coverage) is reported; the "
+        "two-way fixed-effects estimate uses the average of all earlier years as its baseline and is shown only as "
+        "a diagnostic.",
+        f"Mọi trường được bao phủ đều bắt đầu cùng một năm ({cohorts[0]}) và {control_vi} là nhóm so sánh: báo cáo "
+        "dùng ước lượng Callaway-Sant'Anna (mỗi năm sau bao phủ so với năm ngay trước bao phủ); ước lượng hiệu ứng cố "
+        "định hai chiều lấy trung bình mọi năm trước làm mốc và chỉ được dùng để đối chiếu.",
         control=control, rule="single_cohort", cohorts=cohorts, n_never_treated=n_never)

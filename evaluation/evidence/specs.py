@@ -103,11 +103,11 @@ def _register_contract_tables() -> None:
             (_PP_NOTE_VI,
              "Chênh lệch = tỷ lệ của nhóm trừ tỷ lệ của nhóm so sánh; số âm nghĩa là nhóm học nghề ít hơn.",
              "Mỗi nhóm có một dòng chênh lệch thô (so sánh trực tiếp) và, khi tính được, một dòng đã điều chỉnh "
-             "('Đã điều chỉnh' = có): so sánh học sinh trong cùng trường và cùng năm (hiệu ứng cố định trường và năm)."),
+             "('Đã điều chỉnh' = có): so sánh học sinh trong cùng trường và cùng năm (hiệu ứng cố định theo từng cặp trường x năm)."),
             (_PP_NOTE_EN,
              "Gap = group rate minus reference-group rate; negative means the group enters vocational education less.",
              "Each group has a raw gap row (direct comparison) and, where it can be estimated, an adjusted row "
-             "(adjusted = true): students of the same school and year compared (school and year fixed effects).")),
+             "(adjusted = true): students of the same school and year compared (school x year fixed effects).")),
         TableSpec(
             "data_quality", ("check", "table", "severity"),
             ("check", "table", "severity", "count", "detail"),

@@ -75,6 +75,9 @@ def _pp_row(obj: Any, term: str | None, what: str) -> tuple[pd.Series, Any]:
 def _test_text(t: Any, lang: str) -> str:
     stat = getattr(t, "statistic", float("nan"))
     p = getattr(t, "p_value", float("nan"))
+    if getattr(t, "status", "ok") != "ok" or not np.isfinite(float(p)):
+        why = getattr(t, "reason_vi" if lang == "vi" else "reason_en", "")
+        return why or ("không tính được kiểm định" if lang == "vi" else "the test cannot be computed")
     dist = getattr(t, "distribution", "")
     df = getattr(t, "df", None)
     dfs = f" ({df[0]:g}, {df[1]:g})" if isinstance(df, tuple) else (f" ({df:g})" if df is not None else "")
