@@ -9,7 +9,8 @@ Projection model (``fit_projection``)
     ``rate_it = a_i + b (t - t0) + d dip_t + tau_e(it) + u_it``. Fitted by the within
     transformation (weighted demeaning by school); cluster-robust covariance by school with the
     small-sample factor G/(G-1) (N-1)/(N-K-1), K the slopes (the school fixed effects, nested in
-    the clusters, count as one constant, as in fixest and pyfixest). Intervals use t with G - 1 degrees of freedom.
+    the clusters, count as one constant, as in fixest and pyfixest; ``model["cov_school"]``), plus the
+    year-shock component below (``model["cov_year"]``); ``std_errors`` are from their sum.
     The never-covered and not-yet-covered school-years identify the trend; the effect by event
     time is the one the counseling plan builds on.
 Projection (``ProjectionModel.project``) [fraction]
@@ -20,8 +21,17 @@ Projection (``ProjectionModel.project``) [fraction]
     school not covered by the last year is covered from ``plan_year``). Event times beyond the
     largest estimated one keep its effect (the effect stops growing). Variance: c' V c for the
     slopes (c = sum_i w_i (x_i(T) - xbar_i)) plus the binomial noise of the school means that
-    estimate a_i, sum_i w_i^2 sum_t n_it p_it (1 - p_it) / N_i^2. Read it as "if the trend and the
-    effects of the period continued": it does not know about new policies or shocks.
+    estimate a_i, sum_i w_i^2 sum_t n_it p_it (1 - p_it) / N_i^2, plus the year terms below. Read it as "if the trend and the
+    effects of the period continued": it does not know about new policies.
+Year shocks and the prediction interval
+    A district-wide shock in a year moves every school at once, so school-clustered errors miss it.
+    Its variance sigma_u^2 is the graduate-weighted mean product of residuals of two different schools
+    in the same year (scaled by T / (T - k), k = 3 year-level quantities absorbed, floored at 0); the
+    parameters' covariance adds sigma_u^2 A^-1 [sum_t (s_t s_t' - sum_i q_it q_it')] A^-1 (q_it the
+    school-year's weighted demeaned regressors, s_t their sum over the year's schools). The
+    projection's interval is a **prediction interval** for the realised district rate of the year:
+    parameter uncertainty + the school means' noise + the new year's own deviation (the variance of the
+    annual mean residuals, at least sigma_u^2 + sum w_i^2 sigma_e^2), with t(min(G - 1, T - k)).
 Coverage (``coverage_projection``) [fraction of schools]
     ``status_quo``: the share of the schools reporting in the last year that are covered
     (counted, not estimated: the interval is the value itself). ``pace``: if the schools not yet
@@ -154,6 +164,12 @@ class ProjectionModel(EstimateResults):
 
         Columns year, plan, estimate, std_error, ci_low, ci_high [fractions], coverage
         [graduate-weighted share of schools covered in the year under the plan], n_schools.
+        The interval is a **prediction interval** for the district rate of that year: the parameters'
+        uncertainty (school-clustered plus the year-shock component), the school means' noise, and the
+        new year's own deviation (year shock and the schools' noise averaged); t with min(G - 1, T - k)
+        degrees of freedom (T years, k = 3 year-level quantities: level, trend, dip). The Welch-Satterthwaite
+        df between the two parts under-covered (0.89 at 28 schools, 1 pp shocks); min() covered 0.945-0.97
+        (``tests/test_projections.py``, ``benchmarks/results/trend_monte_carlo.md``).
         """
         if plan not in PLANS:
             raise ValueError(f"project: plan {plan!r}: expected one of {', '.join(PLANS)}")
@@ -163,14 +179,16 @@ class ProjectionModel(EstimateResults):
         plan_year = last + 1 if plan_year is None else int(plan_year)
         if plan == "full_coverage":
             fc = np.where((fc == 0) | (fc > last), plan_year, fc)
-        w, V = m["weights"], m["cov"]
-        q = stats.t(self.df).ppf(0.5 + level / 2)
+        w = m["weights"]
         rows = []
         for year in years:
             x = self._school_x(int(year), fc)
             c = w @ (x - m["xbar"])
             est = float(w @ m["ybar"] + c @ self.params.to_numpy())
-            se = float(np.sqrt(c @ V @ c + m["mean_noise"]))
+            v_school = float(c @ m["cov_school"] @ c + m["mean_noise"])
+            v_year = float(c @ m["cov_year"] @ c + m["new_year_noise"])
+            se = float(np.sqrt(v_school + v_year))
+            q = stats.t(min(self.df, m["df_year"])).ppf(0.5 + level / 2)
             cov = float(w @ ((fc > 0) & (fc <= int(year))).astype(float))
             rows.append((int(year), plan, est, se, max(0.0, est - q * se), min(1.0, est + q * se), cov,
                          int((w > 0).sum())))
@@ -187,6 +205,35 @@ class ProjectionModel(EstimateResults):
         full = np.where((fc == 0) | (fc > last), plan_year, fc)
         c = m["weights"] @ (self._school_x(int(year), full) - self._school_x(int(year), fc))
         return float(c @ self.params.to_numpy()), float(np.sqrt(c @ m["cov"] @ c))
+
+    def plan_effect_df(self, year: int, *, plan_year: int | None = None) -> float:
+        """Degrees of freedom of ``plan_effect``: min(G - 1, T - k) when year shocks enter its variance, else G - 1."""
+        m = self.model
+        last = int(self.info["last_year"])
+        plan_year = last + 1 if plan_year is None else int(plan_year)
+        fc = m["first_covered"]
+        full = np.where((fc == 0) | (fc > last), plan_year, fc)
+        c = m["weights"] @ (self._school_x(int(year), full) - self._school_x(int(year), fc))
+        return float(min(self.df, m["df_year"])) if float(c @ m["cov_year"] @ c) > 0 else float(self.df)
+
+
+def _year_shock_variance(resid: np.ndarray, n: np.ndarray, ycode: np.ndarray, T: int,
+                         k_time: int) -> tuple[float, int]:
+    """Variance of a district-wide year shock from within-school residuals: the graduate-weighted mean
+    product of residuals of two different schools in the same year, scaled by T / (T - k_time) for the
+    year-level quantities the fit absorbed (school means, trend, dip), floored at 0. Returns
+    (sigma2, df = T - k_time), the degrees of freedom its uncertainty carries."""
+    wr = n * resid
+    s1 = np.bincount(ycode, weights=wr, minlength=T)
+    s2 = np.bincount(ycode, weights=wr ** 2, minlength=T)
+    m1 = np.bincount(ycode, weights=n, minlength=T)
+    m2 = np.bincount(ycode, weights=n ** 2, minlength=T)
+    den = float(np.sum(m1 ** 2 - m2))
+    df = max(T - k_time, 1)
+    if den <= 0:
+        return 0.0, df
+    cov = float(np.sum(s1 ** 2 - s2)) / den
+    return max(0.0, cov * T / df), df
 
 
 def fit_projection(panel: pd.DataFrame, *, successes: str = "vocational", trials: str = "graduates",
@@ -237,7 +284,21 @@ def fit_projection(panel: pd.DataFrame, *, successes: str = "vocational", trials
     scores = np.vstack([np.bincount(groups, weights=n * resid * Xt[:, j], minlength=G) for j in range(X.shape[1])]).T
     Ainv = np.linalg.inv(A)
     N, K = len(d), X.shape[1]
-    V = Ainv @ (scores.T @ scores) @ Ainv * (G / (G - 1)) * ((N - 1) / (N - K - 1))
+    V_school = Ainv @ (scores.T @ scores) @ Ainv * (G / (G - 1)) * ((N - 1) / (N - K - 1))
+    # district-wide year shocks: the covariance of residuals of different schools in the same year
+    years_u, ycode = np.unique(t, return_inverse=True)
+    T = len(years_u)
+    k_time = 1 + int(np.any(np.isin(names, ["trend"]))) + int("dip" in names)  # school means + year-level slopes
+    sigma2_year, df_year = _year_shock_variance(resid, n, ycode, T, k_time)
+    q_it = Xt * n[:, None]
+    S_t = np.zeros((T, K))
+    np.add.at(S_t, ycode, q_it)
+    cross = S_t.T @ S_t - q_it.T @ q_it  # sum over years of pairs of different schools
+    V_year = sigma2_year * (Ainv @ cross @ Ainv)
+    V = V_school + V_year
+    # a new year's own noise: the shock shared by all schools and each school's idiosyncratic deviation
+    dof_resid = max(N - G - K, 1)
+    sigma2_school_year = max(0.0, float(np.sum(n * resid ** 2) / np.sum(n)) * N / dof_resid - sigma2_year)
     # schools of the last year: the population the projection is about
     last = int(t.max())
     in_last = np.zeros(G, dtype=bool)
@@ -249,28 +310,38 @@ def fit_projection(panel: pd.DataFrame, *, successes: str = "vocational", trials
     p_fit = np.clip(ybar[groups] + Xt @ b, 0.0, 1.0)
     var_mean = np.bincount(groups, weights=n * p_fit * (1 - p_fit)) / Ni ** 2
     mean_noise = float(np.sum(w ** 2 * var_mean))
+    # a new year's deviation of the district rate from the line: the variance of the graduate-weighted annual
+    # mean residuals (the shock shared by all schools plus the schools' own noise averaged), T - k_time df
+    rbar = np.bincount(ycode, weights=n * resid, minlength=T) / np.bincount(ycode, weights=n, minlength=T)
+    new_year_noise = float(max(np.sum(rbar ** 2) / df_year, sigma2_year + np.sum(w ** 2) * sigma2_school_year))
     info = {"level": str(d["level"].iloc[0]) if "level" in d.columns else None, "n_obs": int(N), "n_clusters": int(G),
             "n_schools_projected": int(in_last.sum()), "year_origin": origin, "last_year": last,
             "event_times": tuple(int(nm.split("effect_e")[1]) for nm in names if nm.startswith("effect_e")),
-            "dip_years": tuple(int(v) for v in dip_years), "successes": successes, "trials": trials}
+            "dip_years": tuple(int(v) for v in dip_years), "successes": successes, "trials": trials,
+            "sigma_year_pp": 100 * float(np.sqrt(sigma2_year)), "df_year": df_year, "n_years": T}
     full_names = ["trend", "dip", *[f"effect_e{et}" for et in info["event_times"]]]
     if names != full_names:  # dip dropped (no dip year in the data): keep its slot at 0
         bb = pd.Series(0.0, index=full_names)
         bb[names] = b
-        VV = pd.DataFrame(0.0, index=full_names, columns=full_names)
-        VV.loc[names, names] = V
-        b, V, names = bb.to_numpy(), VV.to_numpy(), full_names
+        def pad(M):
+            MM = pd.DataFrame(0.0, index=full_names, columns=full_names)
+            MM.loc[names, names] = M
+            return MM.to_numpy()
+        b, V, V_school, V_year, names = bb.to_numpy(), pad(V), pad(V_school), pad(V_year), full_names
         xb = pd.DataFrame(0.0, index=range(G), columns=full_names)
         xb[[nm for nm, k in zip(cols, keep) if k]] = xbar
         xbar = xb.to_numpy()
     return ProjectionModel(
         estimator="projection_lpm", estimand=f"{successes}/{trials}: trend and effect by event time",
         params=pd.Series(b, index=names), std_errors=pd.Series(np.sqrt(np.diag(V)), index=names),
-        df=G - 1, cov_type="cluster (school_id)", info=info,
+        df=G - 1, cov_type="cluster (school_id) + district-wide year shocks", info=info,
         notes=("graduate-weighted LPM with school fixed effects (within transformation)",
-               f"intervals: t with {G - 1} df", *((f"only {G} clusters: read the intervals with care",) if G < 20 else ())),
-        model={"weights": w, "ybar": ybar, "xbar": xbar, "first_covered": fc, "cov": V, "mean_noise": mean_noise,
-               "pooled_from": pool_from, "school_ids": np.asarray(uniq)},
+               f"covariance: school-clustered plus the year-shock component (estimated year-shock SD "
+               f"{100 * np.sqrt(sigma2_year):.2f} pp); projections are prediction intervals with Satterthwaite df",
+               *((f"only {G} clusters: read the intervals with care",) if G < 20 else ())),
+        model={"weights": w, "ybar": ybar, "xbar": xbar, "first_covered": fc, "cov": V, "cov_school": V_school,
+               "cov_year": V_year, "sigma2_year": sigma2_year, "df_year": df_year, "new_year_noise": new_year_noise,
+               "mean_noise": mean_noise, "pooled_from": pool_from, "school_ids": np.asarray(uniq)},
     )
 
 
@@ -323,6 +394,22 @@ def coverage_projection(panel: pd.DataFrame, years: Iterable[int], *, level: flo
 # --------------------------------------------------------------------------------------------
 # the projections table
 # --------------------------------------------------------------------------------------------
+TARGET_MET_VALUES: tuple[str, ...] = ("met", "not_met", "not_determined")
+
+
+def target_met_status(ci_low: Any, ci_high: Any, target: Any) -> pd.Series:
+    """Three-valued target attainment of an interval (output contract, second round): ``met`` when
+    ci_low >= target, ``not_met`` when ci_high < target, ``not_determined`` when the interval straddles
+    the target (or a bound is missing); NA (a ``string`` Series) where there is no target. An exact
+    (counted) value is the interval [value, value] and is never ``not_determined``."""
+    lo = pd.Series(ci_low, dtype="float64").reset_index(drop=True)
+    hi = pd.Series(ci_high, dtype="float64").reset_index(drop=True)
+    tg = pd.Series(target, dtype="float64").reset_index(drop=True)
+    out = np.where(lo >= tg, "met", np.where(hi < tg, "not_met", "not_determined")).astype(object)
+    out[tg.isna().to_numpy()] = None
+    index = ci_low.index if isinstance(ci_low, pd.Series) else None
+    return pd.Series(pd.array(out, dtype="string"), index=index, name="target_met")
+
 def _effective(dests: Sequence[str], level: str) -> frozenset[str]:
     """The destinations of ``level`` a destination list counts (empty: every ``voc_*`` one)."""
     allowed = DESTINATIONS[level]
@@ -356,7 +443,9 @@ def projections(panels: Sequence[pd.DataFrame] | pd.DataFrame, graduates: pd.Dat
 
     Columns ``PROJECTION_COLUMNS`` [fractions; target empty where none is in force or where it
     counts other destinations] then ``PROJECTION_EXTRA``: measure, plan, std_error,
-    target_met (ci_low >= target: reached even at the low end; NA without target),
+    target_met (three-valued, ``target_met_status``: ``met`` when even the interval's low end reaches the
+    target, ``not_met`` when even its high end falls short, ``not_determined`` when the interval straddles
+    it; NA without target),
     target_source, destinations, method, n_schools.
     """
     years = [int(y) for y in years]
@@ -392,9 +481,7 @@ def projections(panels: Sequence[pd.DataFrame] | pd.DataFrame, graduates: pd.Dat
                          "target_source": src, "destinations": "", "method": "counted" if r.plan == "status_quo" else "hazard",
                          "n_schools": r.n_schools})
     out = pd.DataFrame(rows)
-    met = pd.array(out["ci_low"].to_numpy() >= out["target"].to_numpy(), dtype="boolean")
-    met[out["target"].isna().to_numpy()] = pd.NA
-    out["target_met"] = met
+    out["target_met"] = target_met_status(out["ci_low"], out["ci_high"], out["target"])
     out["n_schools"] = out["n_schools"].astype("int64")
     return out.loc[:, [*PROJECTION_COLUMNS, *PROJECTION_EXTRA]]
 
@@ -418,7 +505,7 @@ def coverage_needed(model: ProjectionModel, *, target: float, year: int = 2030, 
     sq = model.project([year], plan="status_quo", plan_year=plan_year, level=level).iloc[0]
     full = model.project([year], plan="full_coverage", plan_year=plan_year, level=level).iloc[0]
     eff, se = model.plan_effect(year, plan_year=plan_year)
-    q = stats.t(model.df).ppf(0.5 + level / 2)
+    q = stats.t(model.plan_effect_df(year, plan_year=plan_year)).ppf(0.5 + level / 2)
     lo, hi = eff - q * se, eff + q * se
     fc = model.model["first_covered"]
     last = int(model.info["last_year"])

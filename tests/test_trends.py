@@ -11,8 +11,9 @@ from numpy.testing import assert_allclose
 from scipy.special import expit
 
 from evaluation.results import EstimateResults
-from evaluation.trends import (PROJECTION_COLUMNS, TREND_COLUMNS, TrendResults, ame_and_gradient, fit_trend,
-                               trend_by_group)
+from evaluation.trends import (PROJECTION_COLUMNS, TREND_COLUMNS, TREND_EXTRA, TrendResults, ame_and_gradient,
+                               annual_series, annual_trend, fit_trend, random_year_trend, trend_by_group,
+                               twoway_cluster_trend)
 
 YEARS = np.arange(2018, 2026)
 
@@ -101,8 +102,10 @@ def test_recovers_planted_trend_and_dip():
     assert res.info["n_obs"] == len(p) and res.info["n_clusters"] == 60 and res.info["dip_in_model"]
     assert res.df == 59 and isinstance(res, EstimateResults)
     tf = res.trend_frame()
-    assert tuple(tf.columns) == TREND_COLUMNS and list(tf["model"]) == ["glm_binomial", "lpm"]
-    assert_allclose(tf["estimate_pp_per_year"].iloc[0], 100 * est)
+    assert tuple(tf.columns) == (*TREND_COLUMNS, *TREND_EXTRA)
+    assert list(tf["model"]) == ["annual_ols", "glm_binomial", "lpm"]
+    assert tf["recommended"].tolist() == [True, False, False]
+    assert_allclose(tf["estimate_pp_per_year"].iloc[1], 100 * est)
     assert (tf["ci_low"] < tf["estimate_pp_per_year"]).all() and (tf["level"] == "THCS").all()
     assert res.info["dip_ame_pp"] < 0
     with pytest.raises((TypeError, ValueError, AttributeError)):
@@ -114,8 +117,8 @@ def test_projection_delta_method_and_truth():
     a, b, c = -1.0, 0.08, -0.3
     p = simulate(n_schools=60, size=(400, 600), seed=12, a=a, b=b, c=c)
     res = fit_trend(p)
-    proj = res.project([2025, 2030])
-    assert tuple(proj.columns) == PROJECTION_COLUMNS
+    proj = res.project([2025, 2030], model="glm_binomial")
+    assert tuple(proj.columns) == (*PROJECTION_COLUMNS, "interval") and (proj["interval"] == "confidence").all()
     assert (proj["ci_low"] < proj["estimate"]).all() and (proj["estimate"] < proj["ci_high"]).all()
     # interval widens away from the data
     assert (proj["ci_high"] - proj["ci_low"]).iloc[1] > (proj["ci_high"] - proj["ci_low"]).iloc[0]
@@ -129,6 +132,11 @@ def test_projection_delta_method_and_truth():
     assert_allclose(proj["se_logit"].iloc[1], se, rtol=1e-12)
     assert_allclose(proj["estimate"].iloc[1], expit(x @ np.asarray(g.params)), rtol=1e-12)
     assert res.project([2021], dip=True)["estimate"].iloc[0] < res.project([2021])["estimate"].iloc[0]
+    for m in ("annual_ols", "glm_binomial"):
+        assert (res.project([2021], dip=True, model=m)["estimate"].iloc[0]
+                < res.project([2021], model=m)["estimate"].iloc[0])
+    with pytest.raises(ValueError, match="expected 'annual_ols'"):
+        res.project([2030], model="lpm")
 
 
 def test_trend_by_group_and_start_year_and_errors():
@@ -143,11 +151,14 @@ def test_trend_by_group_and_start_year_and_errors():
     odd = both.assign(grp=np.where(both["school_id"] == "S000", "one", "many"))
     g = trend_by_group(odd[odd["level"] == "THCS"], by="grp").set_index(["grp", "model"])
     assert np.isnan(g.loc[("one", "glm_binomial"), "estimate_pp_per_year"]) and "single cluster" in g.loc[("one", "lpm"), "note"]
+    assert g.loc[("one", "annual_ols"), "recommended"] and g.loc[("one", "annual_ols"), "status"] == "not_estimable"
+    assert g.groupby(level="grp")["recommended"].sum().tolist() == [1, 1]  # exactly one recommended row per group
     assert g.loc[("many", "lpm"), "level"] == "THCS"
     # start_year drops earlier years; the dip leaves the model when no year falls in it
     late = fit_trend(thcs, start_year=2022)
     assert late.info["n_obs"] == 30 * 4 and not late.info["dip_in_model"] and late.info["years"] == "2022-2025"
     assert late.project([2030])["dip"].iloc[0] == np.False_
+    assert late.project([2030], model="glm_binomial")["dip"].iloc[0] == np.False_
     with pytest.raises(ValueError, match="no column"):
         fit_trend(thcs, successes="nope")
     with pytest.raises(ValueError, match="single value"):
@@ -181,7 +192,70 @@ def test_trend_on_sample_covers_truth(request, level):
                             (False, "district_trend_pp_per_year_unknown_excluded")):
         res = fit_trend(school_year_panel(cohort, level=level, unknown_in_denominator=unknown_in))
         tf = res.trend_frame().set_index("model")
-        for model in ("glm_binomial", "lpm"):
+        for model in ("annual_ols", "glm_binomial", "lpm"):
             row = tf.loc[model]
             assert row["ci_low"] <= truth[key] <= row["ci_high"], (level, model, key, row.to_dict())
         assert res.info["level"] == level
+
+
+def test_annual_trend_is_ols_on_annual_rates_with_t_intervals():
+    """The recommended row: statsmodels OLS on the 8 pooled annual rates, t(T - 3) (dip in the model)."""
+    p = simulate(n_schools=12, seed=31, b=0.05)
+    a = annual_series(p)
+    assert len(a) == 8 and a["trials"].sum() == p["graduates"].sum()
+    X = sm.add_constant(pd.DataFrame({"t": a["year"] - 2018.0, "dip": a["year"].isin((2020, 2021)).astype(float)}))
+    ols = sm.OLS(a["rate"], X).fit()
+    an = annual_trend(p)
+    assert an.df == 5 and an.dip_in_model
+    assert_allclose([an.slope, an.se], [ols.params["t"], ols.bse["t"]], rtol=1e-10)
+    assert_allclose(an.conf_int(), ols.conf_int().loc["t"].to_numpy(), rtol=1e-10)
+    assert_allclose(an.p_value(), ols.pvalues["t"], rtol=1e-8)
+    # prediction interval = statsmodels' obs interval (new year's noise included)
+    pr = an.predict([2030])
+    sf = ols.get_prediction(np.array([[1.0, 12.0, 0.0]])).summary_frame(alpha=0.05)
+    assert_allclose(pr["estimate"].iloc[0], sf["mean"].iloc[0], rtol=1e-10)
+    assert_allclose([pr["ci_low"].iloc[0], pr["ci_high"].iloc[0]],
+                    np.clip([sf["obs_ci_lower"].iloc[0], sf["obs_ci_upper"].iloc[0]], 0, 1), rtol=1e-10)
+    res = fit_trend(p)
+    pj = res.project([2030])
+    assert pj["interval"].iloc[0] == "prediction" and np.isnan(pj["se_logit"].iloc[0])
+    assert_allclose(pj["ci_low"].iloc[0], pr["ci_low"].iloc[0])
+    # two years: not estimable, with reasons, still one recommended row
+    two = fit_trend(p[p["year"] >= 2024]).trend_frame()
+    r = two.set_index("model").loc["annual_ols"]
+    assert r["recommended"] and r["status"] == "not_estimable" and np.isnan(r["ci_low"])
+    assert "3 years" in r["reason_en"] and "3 năm" in r["reason_vi"]
+    # four years with a dip year: the dip leaves the annual model (2 residual df kept)
+    assert not annual_trend(p[p["year"] >= 2019]).dip_in_model or annual_trend(p[p["year"] >= 2019]).df >= 2
+
+
+def _shocked(seed, *, n_schools, sd_year, b=0.01):
+    """Linear-rate panel with school effects, district-wide year shocks (sd_year) and binomial noise."""
+    rng = np.random.default_rng(seed)
+    school = np.repeat(np.arange(n_schools), len(YEARS))
+    year = np.tile(YEARS, n_schools)
+    u = rng.normal(0, sd_year, len(YEARS))[year - 2018]
+    a = rng.normal(0.25, 0.05, n_schools)[school]
+    p = np.clip(a + b * (year - 2018) - 0.02 * np.isin(year, (2020, 2021)) + u + rng.normal(0, 0.02, len(year)), 0, 1)
+    n = rng.integers(60, 140, len(year))
+    return pd.DataFrame({"school_id": school, "year": year, "graduates": n, "vocational": rng.binomial(n, p)})
+
+
+def test_year_shocks_annual_interval_covers_where_school_clustering_fails():
+    """With 2 pp district-wide year shocks and 28 schools, the school-clustered LPM interval misses the true
+    slope far more often than 5 %; the annual regression's t(5) interval keeps about 95 % (120 districts:
+    the bounds leave ~3 Monte Carlo s.e. of room). The candidates (b) and (c) run on the same data."""
+    hit_a, hit_s = [], []
+    for rep in range(120):
+        p = _shocked(500 + rep, n_schools=28, sd_year=0.02)
+        lo, hi = annual_trend(p).conf_int()
+        hit_a.append(lo <= 0.01 <= hi)
+        res = fit_trend(p)
+        lo, hi = res.conf_int().loc["lpm"]
+        hit_s.append(lo <= 0.01 <= hi)
+    assert 0.88 <= np.mean(hit_a) <= 0.995
+    assert np.mean(hit_s) < 0.8
+    b, se, df = twoway_cluster_trend(p)
+    assert df == 7 and se > 0 and abs(b - res.params["lpm"]) < 1e-12
+    b2, se2, _ = random_year_trend(p)
+    assert se2 > 0 and abs(b2 - 0.01) < 0.03
