@@ -28,13 +28,15 @@ Goodman-Bacon decomposition (:mod:`evaluation.effects.bacon`). ``"twfe"`` stays 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from evaluation.effects.fixed_effects import _require_columns
 
-__all__ = ["recommend", "Recommendation", "ESTIMATORS"]
+__all__ = ["recommend", "Recommendation", "ESTIMATORS", "effect_status", "small_cohorts", "small_cohort_note",
+           "PLAUSIBLE_EFFECT_PP", "SMALL_COHORT_MAX"]
 
 ESTIMATORS = ("twfe", "callaway_santanna", "none")
 
@@ -154,3 +156,68 @@ def recommend(panel: pd.DataFrame, *, unit: str = "school_id", time: str = "year
         "dùng ước lượng Callaway-Sant'Anna (mỗi năm sau bao phủ so với năm ngay trước bao phủ); ước lượng hiệu ứng cố "
         "định hai chiều lấy trung bình mọi năm trước làm mốc và chỉ được dùng để đối chiếu.",
         control=control, rule="single_cohort", cohorts=cohorts, n_never_treated=n_never)
+
+
+# ------------------------------------------------------------------------------------------------------------
+# status of the reported effect: informative or not, and cohorts too small to carry their own noise
+# ------------------------------------------------------------------------------------------------------------
+#: The largest effect of school counseling on vocational uptake the review treats as plausible [pp]: the
+#: shipped sample plants 2-4 pp; a design that cannot detect 5 pp with 80 % power cannot tell a plausible
+#: effect from none.
+PLAUSIBLE_EFFECT_PP = 5.0
+#: Cohorts (adoption years) with at most this many schools are flagged: their estimate rests on one or two
+#: schools' own noise, which the analytic influence-function error leaves out (one school: it is exactly 0).
+SMALL_COHORT_MAX = 2
+
+
+def effect_status(estimate_pp: float, se_pp: float, df: float | None, *, plausible_pp: float = PLAUSIBLE_EFFECT_PP,
+                  alpha: float = 0.05, power: float = 0.8) -> dict[str, Any]:
+    """Status of the reported effect: ``ok``, ``not_informative`` or ``not_estimable``, with reasons and the MDE.
+
+    The minimum detectable effect of this fit's design is ``MDE = (q_{1-alpha/2} + q_{power}) x SE`` with q the
+    quantiles of the fit's reference distribution (t(df), normal when ``df`` is None): the smallest true effect
+    the test detects with ``power``. When it exceeds ``plausible_pp`` (``PLAUSIBLE_EFFECT_PP``) the estimate is
+    shown but ``not_informative``: the design (typically THPT's ~7 schools) cannot tell a plausible effect from
+    none, whatever the point estimate. A non-finite estimate or SE is ``not_estimable``.
+    Returns ``{"status", "reason_vi", "reason_en", "mde_pp"}``.
+    """
+    try:
+        est, se = float(estimate_pp), float(se_pp)
+    except (TypeError, ValueError):
+        est, se = float("nan"), float("nan")
+    if not (np.isfinite(est) and np.isfinite(se) and se > 0):
+        return {"status": "not_estimable", "mde_pp": float("nan"),
+                "reason_vi": "không ước lượng được tác động hoặc sai số chuẩn của nó",
+                "reason_en": "the effect or its standard error cannot be estimated"}
+    from scipy import stats
+
+    dist = stats.norm if df is None else stats.t(df)
+    mde = float((dist.ppf(1 - alpha / 2) + dist.ppf(power)) * se)
+    if mde > plausible_pp:
+        return {"status": "not_informative", "mde_pp": mde,
+                "reason_vi": (f"thiết kế chỉ phát hiện được tác động từ {mde:.1f} điểm % trở lên (độ mạnh "
+                              f"{power:.0%}), lớn hơn mức hợp lý {plausible_pp:.0f} điểm %: chưa kết luận được").replace(".", ","),
+                "reason_en": (f"the design detects only effects of {mde:.1f} pp or more ({power:.0%} power), above the "
+                              f"plausible {plausible_pp:.0f} pp: nothing can be concluded")}
+    return {"status": "ok", "mde_pp": mde, "reason_vi": "", "reason_en": ""}
+
+
+def small_cohorts(panel: pd.DataFrame, *, unit: str = "school_id", first_treated: str = "first_covered",
+                  max_size: int = SMALL_COHORT_MAX) -> dict[int, int]:
+    """Adoption cohorts with at most ``max_size`` units: ``{first treated year: number of units}`` (0 = never
+    treated is not a cohort). Flag them in the report: see ``small_cohort_note``."""
+    per_unit = panel.dropna(subset=[first_treated]).groupby(unit, observed=True)[first_treated].first().astype(float)
+    counts = per_unit[per_unit > 0].value_counts()
+    return {int(g): int(k) for g, k in sorted(counts.items()) if k <= max_size}
+
+
+def small_cohort_note(cohorts: dict[int, int]) -> tuple[str, str]:
+    """(vi, en) sentence flagging cohorts of one or two schools; empty strings when there are none."""
+    if not cohorts:
+        return "", ""
+    txt = ", ".join(f"{g} ({k})" for g, k in cohorts.items())
+    return (f"Các năm bắt đầu chỉ có một hoặc hai trường (năm (số trường): {txt}): ước lượng của các nhóm này dựa "
+            "vào biến động riêng của một hai trường; sai số chuẩn dùng jackknife bỏ từng trường để tính biến động đó.",
+            f"Adoption years with one or two schools (year (schools): {txt}): these cohorts' estimates rest on one or "
+            "two schools' own noise; the delete-one-school jackknife standard error carries it (the analytic one "
+            "leaves it out).")
