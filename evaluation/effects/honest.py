@@ -1,0 +1,303 @@
+"""Pre-trend sensitivity in the style of Rambachan & Roth (2023), "A More Credible Approach to Parallel Trends".
+
+A pre-trend test that does not reject does not prove parallel trends: with 7-28 schools it has little power.
+Rambachan & Roth instead bound the effect under explicit limits on how far the trends could diverge after
+coverage, relative to what the pre-periods show. Inputs: event-study coefficients ``betahat`` (pre periods
+e = -numPre..-2, the reference e = -1 omitted, then post periods e = 0..numPost-1) and their covariance
+``sigma``; the target is ``theta = l' tau_post`` (``l`` = e_0 for the first covered year, or equal weights
+for the average post effect). ``delta`` is the bias (difference in trends) with delta_{-1} = 0.
+
+Relative magnitudes, Delta^RM(Mbar)
+    every post-period change |delta_{t+1} - delta_t| (t >= -1) is at most Mbar times the largest pre-period
+    change m = max_{s < -1} |delta_{s+1} - delta_s|. Identified set (population): theta in
+    l' beta_post +- Mbar m S with S = sum_j |sum_{t >= j} l_t| (each post change moves delta by at most
+    Mbar m). Confidence interval here: a Bonferroni construction -- an upper bound
+    m_bar = max_s (|d_s| + z_{1 - a1/(2K)} se(d_s)) on m over the K pre-period changes at level a1, then
+    l' beta_post +- (Mbar m_bar S + z_{1 - a2/2} se(l' beta_post)), a1 = a2 = alpha / 2 (alpha at Mbar = 0).
+    Valid and simple; wider than the paper's conditional-least-favourable hybrid (the R default), which we do
+    not reproduce: tests check the identified set against the ``honestdid`` package and that our interval
+    contains the package's hybrid interval on a fixed example.
+Smoothness, Delta^SD(M)
+    the slope of the differential trend changes by at most M between consecutive periods:
+    |(delta_{t+1} - delta_t) - (delta_t - delta_{t-1})| <= M (M = 0: a linear pre-trend extrapolated).
+    Interval: the optimal fixed-length confidence interval (FLCI, the paper's method for Delta^SD): among
+    affine estimators l' beta_post + w' beta_pre, the one whose worst-case bias b(w) over Delta^SD(M) (closed
+    form: M ||(A^+)' v||_1, A the second-difference operator) and standard error s(w) give the shortest half-length s(w) cv_alpha(b(w) / s(w)), cv_alpha(t) the
+    1 - alpha quantile of |N(t, 1)|. Tested against ``honestdid.find_optimal_flci`` (fixture in tests/data).
+
+Finding: the breakdown value of Mbar -- the largest Mbar on the grid whose interval still excludes 0 -- gives
+"the effect stays positive unless post-period violations exceed Mbar = ... times the largest pre-period one".
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import optimize, stats
+
+__all__ = ["rm_identified_set", "rm_interval", "sd_flci", "sensitivity", "pretrend_sensitivity_frame",
+           "breakdown_mbar", "sensitivity_sentences", "PRETREND_SENSITIVITY_COLUMNS", "MBAR_GRID", "M_GRID_PP",
+           "event_study_inputs", "HonestInputs"]
+
+PRETREND_SENSITIVITY_COLUMNS = ("level", "target", "restriction", "M", "ci_low", "ci_high", "status",
+                                "reason_vi", "reason_en")
+#: Relative-magnitude grid (Mbar, multiples of the largest pre-period change).
+MBAR_GRID = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0)
+#: Smoothness grid (M, percentage points of change in the slope per year).
+M_GRID_PP = (0.0, 0.25, 0.5, 1.0, 2.0)
+
+
+# ------------------------------------------------------------------------------------------------------------
+# building blocks
+# ------------------------------------------------------------------------------------------------------------
+def _full(delta_pre_post: np.ndarray, num_pre: int) -> np.ndarray:
+    """Insert delta_{-1} = 0 between the pre and post parts."""
+    return np.insert(delta_pre_post, num_pre, 0.0)
+
+
+def _first_diff_matrix(num_pre: int, num_post: int) -> np.ndarray:
+    """Rows: delta_{t+1} - delta_t over the full sequence (reference included), columns the free deltas."""
+    T = num_pre + num_post
+    A = np.zeros((T, T + 1))
+    for r in range(T):
+        A[r, r], A[r, r + 1] = -1.0, 1.0
+    return np.delete(A, num_pre, axis=1)
+
+
+def _second_diff_matrix(num_pre: int, num_post: int) -> np.ndarray:
+    T = num_pre + num_post
+    A = np.zeros((T - 1, T + 1))
+    for r in range(T - 1):
+        A[r, r], A[r, r + 1], A[r, r + 2] = 1.0, -2.0, 1.0
+    return np.delete(A, num_pre, axis=1)
+
+
+def _check(betahat, sigma, num_pre: int, num_post: int, l_vec) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    b = np.asarray(betahat, dtype=float).ravel()
+    S = np.asarray(sigma, dtype=float)
+    l = np.asarray(l_vec, dtype=float).ravel()
+    if num_pre < 1 or num_post < 1:
+        raise ValueError(f"pre-trend sensitivity: needs at least one pre and one post period (got {num_pre}, {num_post})")
+    if len(b) != num_pre + num_post or S.shape != (len(b), len(b)) or len(l) != num_post:
+        raise ValueError(f"pre-trend sensitivity: betahat ({len(b)}), sigma {S.shape} and l_vec ({len(l)}) do not "
+                         f"match {num_pre} pre and {num_post} post periods")
+    if not (np.all(np.isfinite(b)) and np.all(np.isfinite(S))):
+        raise ValueError("pre-trend sensitivity: betahat or sigma has a missing value")
+    return b, S, l
+
+
+def _rm_slack(l: np.ndarray) -> float:
+    """S = sum_j |sum_{t >= j} l_t|: the largest |l' delta_post| when every post change is at most 1."""
+    return float(np.sum(np.abs(np.cumsum(l[::-1])[::-1])))
+
+
+def rm_identified_set(beta, num_pre: int, num_post: int, l_vec, mbar: float) -> tuple[float, float]:
+    """Identified set of theta = l' tau under Delta^RM(mbar) when the coefficients ``beta`` are known."""
+    b, _, l = _check(beta, np.zeros((len(np.ravel(beta)),) * 2), num_pre, num_post, l_vec)
+    d = _first_diff_matrix(num_pre, 0) @ b[:num_pre]  # the num_pre pre-period changes (last: 0 - delta_{-2})
+    m = float(np.max(np.abs(d)))
+    c = float(l @ b[num_pre:])
+    half = mbar * m * _rm_slack(l)
+    return c - half, c + half
+
+
+def rm_interval(betahat, sigma, num_pre: int, num_post: int, l_vec, mbar: float,
+                alpha: float = 0.05) -> tuple[float, float]:
+    """Bonferroni confidence interval for theta under Delta^RM(mbar) (module docstring)."""
+    b, S, l = _check(betahat, sigma, num_pre, num_post, l_vec)
+    c = float(l @ b[num_pre:])
+    se = float(np.sqrt(l @ S[num_pre:, num_pre:] @ l))
+    if mbar == 0:
+        z = stats.norm.ppf(1 - alpha / 2)
+        return c - z * se, c + z * se
+    D = _first_diff_matrix(num_pre, 0)
+    d = D @ b[:num_pre]
+    se_d = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", D, S[:num_pre, :num_pre], D), 0, None))
+    K = len(d)
+    a1 = a2 = alpha / 2
+    m_bar = float(np.max(np.abs(d) + stats.norm.ppf(1 - a1 / (2 * K)) * se_d))
+    half = mbar * m_bar * _rm_slack(l) + stats.norm.ppf(1 - a2 / 2) * se
+    return c - half, c + half
+
+
+def _cv_folded(t: float, alpha: float) -> float:
+    """1 - alpha quantile of |N(t, 1)|: the c with Phi(c - t) - Phi(-c - t) = 1 - alpha."""
+    t = abs(float(t))
+    if t == 0:
+        return float(stats.norm.ppf(1 - alpha / 2))
+    f = lambda c: stats.norm.cdf(c - t) - stats.norm.cdf(-c - t) - (1 - alpha)  # noqa: E731
+    return float(optimize.brentq(f, t, t + 10.0, xtol=1e-12))
+
+
+def _bias_operator(num_pre: int, num_post: int) -> np.ndarray:
+    """P with max_{delta in Delta^SD(M)} v' delta = M ||P v||_1 for v orthogonal to the linear trends.
+
+    The second differences eta = A delta (A of full row rank T - 1, its null space the linear trends through
+    the reference) range freely over [-M, M]^(T-1), and delta = A^+ eta + k * trend; so v' delta =
+    (A^+' v)' eta and the maximum is M times the l1 norm of A^+' v."""
+    A = _second_diff_matrix(num_pre, num_post)
+    return np.linalg.pinv(A).T
+
+
+def sd_flci(betahat, sigma, num_pre: int, num_post: int, l_vec, M: float,
+            alpha: float = 0.05) -> tuple[float, float]:
+    """Optimal FLCI for theta under Delta^SD(M) (module docstring). Returns (ci_low, ci_high)."""
+    b, S, l = _check(betahat, sigma, num_pre, num_post, l_vec)
+    P = _bias_operator(num_pre, num_post)
+    # linear trends through the reference (delta_t = k (t + 1)) are in Delta^SD(M) for every M: the estimator's
+    # weights must not load on them, else the bias is unbounded -> one linear constraint on w
+    et = np.r_[np.arange(-num_pre - 1, -1), np.arange(0, num_post)].astype(float) + 1.0  # t + 1
+    lin_pre, lin_post = et[:num_pre], et[num_pre:]
+    target = -float(l @ lin_post)
+    # w = w0 + N z with w0 the least-norm solution of lin_pre' w = target and N a basis of its null space
+    w0 = lin_pre * target / float(lin_pre @ lin_pre)
+    N = np.linalg.svd(lin_pre[None, :])[2][1:].T if num_pre > 1 else np.zeros((1, 0))
+
+    def parts(z: np.ndarray) -> tuple[float, float, np.ndarray]:
+        w = w0 + (N @ z if N.shape[1] else 0.0)
+        v = np.r_[w, l]
+        sd = float(np.sqrt(max(v @ S @ v, 1e-300)))
+        return float(M * np.abs(P @ v).sum()), sd, v
+
+    def half_length(z: np.ndarray) -> float:
+        bias, sd, _ = parts(z)
+        return sd * _cv_folded(bias / sd, alpha) if np.isfinite(bias) else 1e300
+
+    k = N.shape[1]
+    best = None
+    starts = [np.zeros(k)] + ([np.linalg.lstsq(N, -w0, rcond=None)[0]] if k else [])
+    for z0 in starts:
+        if k == 0:
+            best = (half_length(z0), z0)
+            break
+        r = optimize.minimize(half_length, z0, method="Nelder-Mead",
+                              options={"xatol": 1e-9, "fatol": 1e-13, "maxiter": 2000 * k, "maxfev": 4000 * k})
+        if best is None or r.fun < best[0]:
+            best = (float(r.fun), r.x)
+    chi, z = best
+    _, _, v = parts(z)
+    centre = float(v @ b)
+    return centre - chi, centre + chi
+
+
+# ------------------------------------------------------------------------------------------------------------
+# from an event study to the table
+# ------------------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class HonestInputs:
+    """Event-study coefficients in the Rambachan-Roth layout: ``betahat`` (pre e < -1 ascending, then post
+    e >= 0), ``sigma``, ``event_times`` (same order), ``num_pre``, ``num_post``."""
+
+    betahat: np.ndarray
+    sigma: np.ndarray
+    event_times: tuple[int, ...]
+    num_pre: int
+    num_post: int
+
+
+def event_study_inputs(estimates: Sequence[float], vcov: np.ndarray, event_times: Sequence[int], *,
+                       max_post: int | None = None) -> HonestInputs:
+    """Arrange event-time estimates and covariance (any order, the reference e = -1 absent or with estimate 0) into
+    ``HonestInputs``. Pre periods must be consecutive up to e = -2 and post periods consecutive from e = 0;
+    ``max_post`` keeps e <= max_post (the later event times rest on few cohorts)."""
+    e = np.asarray(event_times, dtype=float)
+    est = np.asarray(estimates, dtype=float)
+    V = np.asarray(vcov, dtype=float)
+    keep = (e != -1) & np.isfinite(est) & np.isfinite(np.diag(V))
+    if max_post is not None:
+        keep &= e <= max_post
+    idx = np.flatnonzero(keep)
+    idx = idx[np.argsort(e[idx])]
+    ee = e[idx].astype(int)
+    pre, post = ee[ee < -1], ee[ee >= 0]
+    if len(pre) == 0 or len(post) == 0:
+        raise ValueError("pre-trend sensitivity: needs event times before -1 and from 0 on")
+    if not (np.array_equal(pre, np.arange(pre.min(), -1)) and np.array_equal(post, np.arange(0, post.max() + 1))):
+        raise ValueError(f"pre-trend sensitivity: event times must be consecutive around the reference -1, got {list(ee)}")
+    return HonestInputs(est[idx], V[np.ix_(idx, idx)], tuple(int(x) for x in ee), len(pre), len(post))
+
+
+def _targets(num_post: int) -> dict[str, np.ndarray]:
+    return {"e0": np.r_[1.0, np.zeros(num_post - 1)], "post_average": np.full(num_post, 1.0 / num_post)}
+
+
+def sensitivity(inputs: HonestInputs, *, target: str = "post_average", mbar_grid: Sequence[float] = MBAR_GRID,
+                m_grid: Sequence[float] = tuple(x / 100 for x in M_GRID_PP), alpha: float = 0.05) -> pd.DataFrame:
+    """Bounds on the target under both restrictions: rows (restriction, M, ci_low, ci_high) in outcome units;
+    restriction ``none`` (the original interval), ``relative_magnitude`` (M = Mbar) and ``smoothness`` (M)."""
+    l = _targets(inputs.num_post)[target]
+    b, S, npre, npost = inputs.betahat, inputs.sigma, inputs.num_pre, inputs.num_post
+    rows = [("none", np.nan, *rm_interval(b, S, npre, npost, l, 0.0, alpha))]
+    rows += [("relative_magnitude", float(m), *rm_interval(b, S, npre, npost, l, float(m), alpha)) for m in mbar_grid]
+    rows += [("smoothness", float(m), *sd_flci(b, S, npre, npost, l, float(m), alpha)) for m in m_grid]
+    return pd.DataFrame(rows, columns=["restriction", "M", "ci_low", "ci_high"]).assign(target=target)
+
+
+def breakdown_mbar(table: pd.DataFrame) -> tuple[float | None, str]:
+    """The largest Mbar of the relative-magnitude rows whose interval excludes 0, and the sign of the effect
+    there (``positive``/``negative``); (None, "") when even Mbar = 0 includes 0."""
+    rm = table.loc[table["restriction"] == "relative_magnitude"].sort_values("M")
+    best, sign = None, ""
+    for r in rm.itertuples(index=False):
+        if r.ci_low > 0 or r.ci_high < 0:
+            s = "positive" if r.ci_low > 0 else "negative"
+            if sign and s != sign:
+                break
+            best, sign = float(r.M), s
+        else:
+            break
+    return best, sign
+
+
+def pretrend_sensitivity_frame(level: str, inputs: HonestInputs | None, *, target: str = "post_average",
+                               reason: tuple[str, str] | None = None, **options: Any) -> pd.DataFrame:
+    """The evidence table ``pretrend_sensitivity`` for one level (columns ``PRETREND_SENSITIVITY_COLUMNS``,
+    bounds in percentage points). ``inputs`` None (no event study, too few pre periods): one
+    ``not_estimable`` row with ``reason`` = (vi, en)."""
+    if inputs is None:
+        vi, en = reason or ("không có nghiên cứu sự kiện với giai đoạn trước để phân tích độ nhạy",
+                            "no event study with pre-periods to run the sensitivity analysis")
+        return pd.DataFrame([{"level": level, "target": target, "restriction": "none", "M": np.nan, "ci_low": np.nan,
+                              "ci_high": np.nan, "status": "not_estimable", "reason_vi": vi, "reason_en": en}],
+                            columns=list(PRETREND_SENSITIVITY_COLUMNS))
+    t = sensitivity(inputs, target=target, **options)
+    t["ci_low"] *= 100
+    t["ci_high"] *= 100
+    t.loc[t["restriction"] == "smoothness", "M"] *= 100  # pp per year of change in slope
+    ok = np.isfinite(t["ci_low"]) & np.isfinite(t["ci_high"])
+    t["status"] = np.where(ok, "ok", "not_estimable")
+    t["reason_vi"] = np.where(ok, "", "không tính được khoảng")
+    t["reason_en"] = np.where(ok, "", "the interval cannot be computed")
+    t["level"] = level
+    return t.loc[:, list(PRETREND_SENSITIVITY_COLUMNS)].reset_index(drop=True)
+
+
+def sensitivity_sentences(table: pd.DataFrame) -> dict[str, list[str]]:
+    """One finding per level from ``pretrend_sensitivity`` rows: the breakdown Mbar, in Vietnamese and English."""
+    vi: list[str] = []
+    en: list[str] = []
+    for level, g in table.groupby("level", sort=True):
+        if (g["status"] != "ok").all():
+            vi.append(f"{level}: {g['reason_vi'].iloc[0]}.")
+            en.append(f"{level}: {g['reason_en'].iloc[0]}.")
+            continue
+        best, sign = breakdown_mbar(g)
+        grid_max = float(g.loc[g["restriction"] == "relative_magnitude", "M"].max())
+        if best is None:
+            vi.append(f"{level}: khoảng tin cậy của tác động đã chứa 0 ngay cả khi xu hướng song song đúng hoàn toàn "
+                      "(M̄ = 0): chưa kết luận được về dấu của tác động.")
+            en.append(f"{level}: the effect's interval includes 0 even with exactly parallel trends (M̄ = 0): its sign "
+                      "is not established.")
+            continue
+        pos_vi, pos_en = ("dương", "positive") if sign == "positive" else ("âm", "negative")
+        more = best >= grid_max
+        bv = f"{best:g}".replace(".", ",")
+        vi.append(f"{level}: tác động vẫn {pos_vi} trừ khi sai lệch xu hướng sau khi có GV tư vấn vượt quá "
+                  f"M̄ = {bv} lần sai lệch lớn nhất của giai đoạn trước" + (" (giá trị lớn nhất đã xét)" if more else "")
+                  + " (Rambachan & Roth 2023).")
+        en.append(f"{level}: the effect stays {pos_en} unless post-period violations of parallel trends exceed "
+                  f"M̄ = {best:g} times the largest pre-period one" + (" (the largest value examined)" if more else "")
+                  + " (Rambachan & Roth 2023).")
+    return {"vi": vi, "en": en}
