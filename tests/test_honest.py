@@ -71,7 +71,7 @@ def test_against_the_honestdid_package_fixture():
     b, s = np.array(fx["betahat"]), np.array(fx["sigma"])
     for r in fx["flci_sd"]:
         mine = H.sd_flci(b, s, fx["num_pre"], fx["num_post"], np.array(r["l_vec"]), r["M"])
-        assert mine == pytest.approx((r["lb"], r["ub"]), abs=2e-4), r
+        assert mine == pytest.approx((r["lb"], r["ub"]), abs=1e-4), r  # the package optimises on a 100-point grid
     for r in fx["rm_idset"]:
         assert H.rm_identified_set(b, fx["num_pre"], fx["num_post"], np.array(r["l_vec"]), r["Mbar"]) == \
             pytest.approx((r["lb"], r["ub"]), abs=1e-10)
