@@ -3,6 +3,12 @@
 Run: ``.venv/bin/python benchmarks/monte_carlo.py [--districts 200] [--workers 2] [--boot-reps 199]
 [--boot-every 1] [--out benchmarks/results]`` (about 20 minutes for 200 districts on 2 shared cores).
 
+``--study trend`` / ``--study effects`` run instead the choose-and-report studies of ``benchmarks/mc_inference.py``
+(rules chosen on one set of simulated processes, reported on another: year shocks, AR(1) school noise,
+school-varying effects, one-school cohorts, unbalanced panels); results in
+``benchmarks/results/{trend,effects}_monte_carlo.md``. The sample-based study below is the older one: its
+inference candidates were chosen and scored on the same districts.
+
 Design
 ------
 Each replication is one district of the shipped sample's size, drawn by the sample generator
@@ -515,6 +521,13 @@ def write_results(summary: pd.DataFrame, sizes: pd.DataFrame, *, out: Path, sett
 
 
 def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else list(argv)
+    if "--study" in args or any(a.startswith("--study=") for a in args):
+        # the choose-and-report studies of the trend / effect intervals (benchmarks/mc_inference.py)
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        import mc_inference
+
+        return mc_inference.main(args)
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--districts", type=int, default=200, help="number of districts (seeds 1..N)")
     ap.add_argument("--workers", type=int, default=2)

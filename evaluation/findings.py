@@ -121,14 +121,36 @@ def _coverage_findings(tables: Mapping[str, pd.DataFrame]) -> list[Finding]:
 
 def _trend_findings(tables: Mapping[str, pd.DataFrame]) -> list[Finding]:
     df = tables["trend"]
-    df = df[df["model"] == "glm_binomial"] if (df["model"] == "glm_binomial").any() else df
+    if "recommended" in df.columns:  # findings cite the recommended row only (annual-rate regression)
+        df = df[df["recommended"].astype(str).str.lower().isin(("true", "1"))]
+    else:  # a bundle written before the recommended column
+        df = df[df["model"] == "glm_binomial"] if (df["model"] == "glm_binomial").any() else df
     out: list[Finding] = []
     for r in df.sort_values("level").itertuples(index=False):
+        if "status" in df.columns and str(getattr(r, "status")) not in ("ok", "nan", ""):
+            vi = f"Xu hướng sau {r.level}: {getattr(r, 'reason_vi', '')}."
+            en = f"Trend after {r.level}: {getattr(r, 'reason_en', '')}."
+            out.append(Finding("trend", r.level, vi, en, float("nan"), "pp per year", "trend"))
+            continue
         vi = (f"Xu hướng sau {r.level}: tỷ lệ học nghề thay đổi {_num(r.estimate_pp_per_year, 'vi', 2)} điểm % mỗi năm "
               f"(KTC 95 %: {_ci(r.ci_low, r.ci_high, 'vi')}), đã tính đến năm 2020-2021 bất thường.")
         en = (f"Trend after {r.level}: uptake changed by {_num(r.estimate_pp_per_year, 'en', 2)} pp per year "
               f"(95 % CI {_ci(r.ci_low, r.ci_high, 'en')}), allowing for the 2020-2021 dip.")
         out.append(Finding("trend", r.level, vi, en, float(r.estimate_pp_per_year), "pp per year", "trend"))
+    return out
+
+
+def _sensitivity_findings(tables: Mapping[str, pd.DataFrame]) -> list[Finding]:
+    """Per level: the breakdown value of Mbar (Rambachan-Roth relative magnitudes) of the recommended effect."""
+    from .effects.honest import breakdown_mbar, sensitivity_sentences
+
+    df = tables["pretrend_sensitivity"]
+    f = sensitivity_sentences(df)
+    out: list[Finding] = []
+    for (level, g), vi, en in zip(df.groupby("level", sort=True), f["vi"], f["en"]):
+        best, _ = breakdown_mbar(g) if (g["status"] == "ok").any() else (None, "")
+        out.append(Finding("pretrend_sensitivity", str(level), vi, en, float("nan") if best is None else best, "Mbar",
+                           "pretrend_sensitivity"))
     return out
 
 
@@ -217,6 +239,7 @@ def _projection_findings(tables: Mapping[str, pd.DataFrame]) -> list[Finding]:
 _SECTIONS = (("data_quality", _quality_findings), ("uptake_by_year", _uptake_findings),
              ("uptake_by_commune", _commune_findings), ("coverage_by_year", _coverage_findings),
              ("trend", _trend_findings), ("effect_overall", _effect_findings), ("equity_gaps", _equity_findings),
+             ("pretrend_sensitivity", _sensitivity_findings),
              ("projections", _projection_findings), ("labour_alignment", _labour_findings),
              ("vocational_network", _network_findings))
 

@@ -586,9 +586,9 @@ def projection_findings(table: pd.DataFrame, *, year: int | None = None,
             tv = (f"; chỉ tiêu {_pct(r.target, 'vi')} " + ("đạt" if ok else ("không đạt" if miss else "có thể đạt hoặc không")))
             te = (f"; target {_pct(r.target, 'en')} " + ("met" if ok else ("missed" if miss else "within the interval")))
         vi.append(f"{r.level}: nếu xu hướng tiếp tục, {nv} năm {year} dự báo {_pct(r.estimate, 'vi')} "
-                  f"(KTC 95 % {_pct(r.ci_low, 'vi')} đến {_pct(r.ci_high, 'vi')}){tv}.")
+                  f"(khoảng dự báo 95 % {_pct(r.ci_low, 'vi')} đến {_pct(r.ci_high, 'vi')}){tv}.")
         en.append(f"{r.level}: if the trend continued, {ne} in {year} is projected at {_pct(r.estimate, 'en')} "
-                  f"(95 % CI {_pct(r.ci_low, 'en')} to {_pct(r.ci_high, 'en')}){te}.")
+                  f"(95 % prediction interval {_pct(r.ci_low, 'en')} to {_pct(r.ci_high, 'en')}){te}.")
     for n in needed:
         lv = n.get("level", "")
         if n["status"] == "already_met":

@@ -70,8 +70,13 @@ PROJECTION_COLUMNS: tuple[str, ...] = ("level", "model", "year", "estimate", "ci
 MODELS: tuple[str, ...] = ("annual_ols", "glm_binomial", "lpm")
 #: The model whose row is ``recommended`` (see the module docstring and ``TREND_RULE_EVIDENCE``).
 RECOMMENDED_TREND_MODEL = "annual_ols"
-#: Evidence for the rule, from ``benchmarks/results/trend_monte_carlo.md`` (filled from the committed run).
-TREND_RULE_EVIDENCE = ""
+#: Evidence for the rule (``benchmarks/results/trend_monte_carlo.md``, 300 districts per cell).
+TREND_RULE_EVIDENCE = (
+    "Chosen on iid school noise with 0/1/2 pp year shocks (28 and 7 schools): worst |coverage - 0.95| 0.017 for "
+    "the annual regression, 0.050 for a random year effect (unstable with 7 schools), 0.177 for two-way "
+    "clustering. Out of sample (AR(1) school noise, unequal sizes, 10 % school-years missing): coverage "
+    "0.943-0.960 with 28 schools, 0.920-0.957 with 7; the school-clustered intervals fell to 0.74-0.76 with "
+    "2 pp shocks.")
 
 
 def annual_series(panel: pd.DataFrame, *, successes: str = "vocational", trials: str = "graduates",

@@ -4,7 +4,7 @@ Estimands (truth.json ``levels.<level>``)
     The recommended estimator is Callaway-Sant'Anna (``recommend`` sees staggered adoption) with the review's
     comparison group ``control="notyet"`` (``recommend(prefer_control=...)``; without a preference it would
     pick ``"never"``: never-covered schools exist, THCS 5, THPT 1) and the small-sample inference
-    ``RECOMMENDED_INFERENCE`` (delete-one-school jackknife, t(G-1); chosen by the 200-district Monte Carlo,
+    the inference ``recommend`` chooses (t(G-1), or the delete-one-school jackknife with a one- or two-school cohort;
     benchmarks/results/monte_carlo.md: coverage 0.945 THCS / 0.970 THPT against R's normal 0.925 / 0.875,
     and ``never`` with one never-covered THPT school 0.840). Unweighted, its simple
     aggregate estimates ``att_simple_pp_unit_weighted`` (each post-treatment ATT(g,t) weighted by the
@@ -48,7 +48,6 @@ import pytest
 
 from evaluation import sample as S
 from evaluation.effects import event_study, recommend, staggered_did, twfe
-from evaluation.effects.did import RECOMMENDED_INFERENCE
 from evaluation.params import ReviewParams
 from evaluation.panel import school_year_panel
 from evaluation.trends import fit_trend
@@ -84,11 +83,11 @@ def _cs(panel: pd.DataFrame, control: str, weights: str | None = None, inference
 @pytest.fixture(scope="module")
 def recommended(panels) -> dict:
     """Per level: the recommendation (the review's comparison group) and the recommended Callaway-Sant'Anna
-    fit (unweighted, small-sample inference ``RECOMMENDED_INFERENCE``)."""
+    fit (unweighted, small-sample inference ``Recommendation.inference``)."""
     out = {}
     for level, p in panels.items():
         rec = recommend(p, prefer_control=REVIEW_CONTROL)
-        out[level] = (rec, _cs(p, rec.control, inference=RECOMMENDED_INFERENCE))
+        out[level] = (rec, _cs(p, rec.control, inference=rec.inference))
     return out
 
 
@@ -138,7 +137,7 @@ def test_estimators_recover_truth_on_noise_free_panel(panels, truth, level):
 # ---------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("level", LEVELS)
 def test_recommended_interval_covers_true_att(recommended, truth, level):
-    """Recommended CS (``recommend(prefer_control=REVIEW_CONTROL)``, ``inference=RECOMMENDED_INFERENCE``),
+    """Recommended CS (``recommend(prefer_control=REVIEW_CONTROL)``, ``inference=rec.inference``),
     unweighted: 95 % interval covers the unit-weighted ATT as measured (unknown in the denominator)."""
     _, res = recommended[level]
     lo, hi = (100 * res.conf_int(0.95).iloc[0]).to_numpy()

@@ -19,7 +19,7 @@ CONTRACT = {  # the output contract's minimum columns, copied from ../shared/out
                           "target_rate", "target", "target_met", "suppressed"],
     "uptake_by_group": ["level", "year", "group_var", "group", "graduates", "vocational", "rate", "suppressed"],
     "coverage_by_year": ["level", "year", "schools", "covered", "missing", "coverage_rate", "target"],
-    "trend": ["level", "model", "estimate_pp_per_year", "std_error", "ci_low", "ci_high", "p_value"],
+    "trend": ["level", "model", "estimate_pp_per_year", "std_error", "ci_low", "ci_high", "p_value", "recommended"],
     "effect_overall": ["level", "estimator", "estimate_pp", "std_error", "ci_low", "ci_high", "p_value", "n_units",
                        "n_obs", "recommended"],
     "event_study": ["level", "estimator", "event_time", "estimate_pp", "std_error", "ci_low", "ci_high"],
@@ -172,7 +172,13 @@ def test_trend_table_converts_to_pp_per_year(tables):
     d = tables["trend"].data.set_index(["level", "model"])
     assert_allclose(d.loc[("THCS", "glm_binomial"), "estimate_pp_per_year"], 2.1, rtol=1e-12)
     assert_allclose(d.loc[("THCS", "glm_binomial"), "ci_high"], 2.1 + stats.norm.ppf(0.975) * 0.4, rtol=1e-12)
-    assert list(d.index) == [("THCS", "glm_binomial"), ("THCS", "lpm"), ("THPT", "glm_binomial"), ("THPT", "lpm")]
+    assert list(d.index) == [("THCS", "annual_ols"), ("THCS", "glm_binomial"), ("THCS", "lpm"),
+                             ("THPT", "annual_ols"), ("THPT", "glm_binomial"), ("THPT", "lpm")]
+    # exactly one recommended row per level: the annual-rate regression (contract, second round)
+    assert d["recommended"].groupby(level="level").sum().tolist() == [1, 1]
+    assert d.loc[("THCS", "annual_ols"), "recommended"] and (d["status"] == "ok").all()
+    with pytest.raises(ev.EvidenceError, match="no 'annual_ols' row"):
+        ev.trend_table({("THPT", "lpm"): fx.trend_results()["THPT"], ("THPT", "glm_binomial"): fx.trend_results()["THPT"]})
     # the (level, model) form picks the term named after the model
     t2 = ev.trend_table({("THPT", "lpm"): fx.trend_results()["THPT"]})
     assert_allclose(t2.data["estimate_pp_per_year"], [0.8 * 0.95])

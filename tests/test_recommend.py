@@ -103,3 +103,23 @@ def test_preferred_control_is_used_when_the_data_allow_it():
     assert recommend(no_never, prefer_control="never").control == "notyet"
     with pytest.raises(ValueError, match="prefer_control"):
         recommend(panel, prefer_control="sometimes")
+
+
+def test_inference_rule_jackknife_only_with_one_or_two_school_cohorts():
+    """t(G-1) by default; the jackknife when a cohort has one or two schools (their own noise must enter)."""
+    from evaluation.effects import recommend as _  # noqa: F401
+    from evaluation.effects.recommend import effect_status, recommended_inference, small_cohorts
+
+    big = panel({**{f"A{i}": 2020 for i in range(3)}, **{f"B{i}": 2022 for i in range(3)}, "C": 0})
+    r = recommend(big)
+    assert r.inference == "t" and r.small_cohorts == () and recommended_inference(big) == "t"
+    small = panel({**{f"A{i}": 2020 for i in range(3)}, "B": 2022, "C": 0})
+    r = recommend(small)
+    assert r.inference == "jackknife" and r.small_cohorts == ((2022, 1),) and small_cohorts(small) == {2022: 1}
+    assert "2022 (1)" in r.reason_en and "jackknife" in r.reason_en and "2022 (1)" in r.reason_vi
+    # status: MDE = (t_.975 + t_.80)(df) x SE against the plausible 5 pp
+    ok = effect_status(4.0, 1.0, 27)
+    assert ok["status"] == "ok" and ok["mde_pp"] == pytest.approx(2.0518 + 0.8551, abs=1e-3)
+    wide = effect_status(4.0, 3.0, 6)
+    assert wide["status"] == "not_informative" and "pp" in wide["reason_en"] and "điểm %" in wide["reason_vi"]
+    assert effect_status(float("nan"), 1.0, 6)["status"] == "not_estimable"

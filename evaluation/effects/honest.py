@@ -39,9 +39,9 @@ from scipy import optimize, stats
 
 __all__ = ["rm_identified_set", "rm_interval", "sd_flci", "sensitivity", "pretrend_sensitivity_frame",
            "breakdown_mbar", "sensitivity_sentences", "PRETREND_SENSITIVITY_COLUMNS", "MBAR_GRID", "M_GRID_PP",
-           "event_study_inputs", "HonestInputs"]
+           "event_study_inputs", "HonestInputs", "cs_pretrend_sensitivity"]
 
-PRETREND_SENSITIVITY_COLUMNS = ("level", "target", "restriction", "M", "ci_low", "ci_high", "status",
+PRETREND_SENSITIVITY_COLUMNS = ("level", "estimand", "restriction", "M", "ci_low", "ci_high", "status",
                                 "reason_vi", "reason_en")
 #: Relative-magnitude grid (Mbar, multiples of the largest pre-period change).
 MBAR_GRID = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0)
@@ -198,16 +198,18 @@ class HonestInputs:
 
 
 def event_study_inputs(estimates: Sequence[float], vcov: np.ndarray, event_times: Sequence[int], *,
-                       max_post: int | None = None) -> HonestInputs:
+                       max_post: int | None = None, min_pre: int | None = None) -> HonestInputs:
     """Arrange event-time estimates and covariance (any order, the reference e = -1 absent or with estimate 0) into
     ``HonestInputs``. Pre periods must be consecutive up to e = -2 and post periods consecutive from e = 0;
-    ``max_post`` keeps e <= max_post (the later event times rest on few cohorts)."""
+    ``max_post`` keeps e <= max_post and ``min_pre`` e >= min_pre (the extreme event times rest on few cohorts)."""
     e = np.asarray(event_times, dtype=float)
     est = np.asarray(estimates, dtype=float)
     V = np.asarray(vcov, dtype=float)
     keep = (e != -1) & np.isfinite(est) & np.isfinite(np.diag(V))
     if max_post is not None:
         keep &= e <= max_post
+    if min_pre is not None:
+        keep &= e >= min_pre
     idx = np.flatnonzero(keep)
     idx = idx[np.argsort(e[idx])]
     ee = e[idx].astype(int)
@@ -229,10 +231,10 @@ def sensitivity(inputs: HonestInputs, *, target: str = "post_average", mbar_grid
     restriction ``none`` (the original interval), ``relative_magnitude`` (M = Mbar) and ``smoothness`` (M)."""
     l = _targets(inputs.num_post)[target]
     b, S, npre, npost = inputs.betahat, inputs.sigma, inputs.num_pre, inputs.num_post
-    rows = [("none", np.nan, *rm_interval(b, S, npre, npost, l, 0.0, alpha))]
+    rows = [("none", 0.0, *rm_interval(b, S, npre, npost, l, 0.0, alpha))]
     rows += [("relative_magnitude", float(m), *rm_interval(b, S, npre, npost, l, float(m), alpha)) for m in mbar_grid]
     rows += [("smoothness", float(m), *sd_flci(b, S, npre, npost, l, float(m), alpha)) for m in m_grid]
-    return pd.DataFrame(rows, columns=["restriction", "M", "ci_low", "ci_high"]).assign(target=target)
+    return pd.DataFrame(rows, columns=["restriction", "M", "ci_low", "ci_high"]).assign(estimand=target)
 
 
 def breakdown_mbar(table: pd.DataFrame) -> tuple[float | None, str]:
@@ -259,7 +261,7 @@ def pretrend_sensitivity_frame(level: str, inputs: HonestInputs | None, *, targe
     if inputs is None:
         vi, en = reason or ("không có nghiên cứu sự kiện với giai đoạn trước để phân tích độ nhạy",
                             "no event study with pre-periods to run the sensitivity analysis")
-        return pd.DataFrame([{"level": level, "target": target, "restriction": "none", "M": np.nan, "ci_low": np.nan,
+        return pd.DataFrame([{"level": level, "estimand": target, "restriction": "none", "M": 0.0, "ci_low": np.nan,
                               "ci_high": np.nan, "status": "not_estimable", "reason_vi": vi, "reason_en": en}],
                             columns=list(PRETREND_SENSITIVITY_COLUMNS))
     t = sensitivity(inputs, target=target, **options)
@@ -301,3 +303,37 @@ def sensitivity_sentences(table: pd.DataFrame) -> dict[str, list[str]]:
                   f"M̄ = {best:g} times the largest pre-period one" + (" (the largest value examined)" if more else "")
                   + " (Rambachan & Roth 2023).")
     return {"vi": vi, "en": en}
+
+
+def cs_pretrend_sensitivity(panel: pd.DataFrame, level: str, *, control: str = "notyet", inference: str | None = None,
+                            outcome: str = "rate", unit: str = "school_id", time: str = "year",
+                            group: str = "first_covered", max_post: int | None = 2, min_pre: int | None = -4,
+                            target: str = "post_average", **options: Any) -> pd.DataFrame:
+    """``pretrend_sensitivity`` rows of one level from the review's Callaway-Sant'Anna event study.
+
+    The event study is refitted with a **universal** base year (every coefficient relative to e = -1, as
+    Rambachan & Roth require; the varying base of R did's default makes pre-period coefficients short
+    differences) with the review's comparison group and inference (default ``RECOMMENDED_INFERENCE``: the
+    jackknife covariance), aggregated by event time; the window e = ``min_pre``..``max_post`` (default -4..2,
+    the event study's window; the extreme event times rest on one or two cohorts) bounds the average effect of
+    the first three covered years. A fit that cannot be made, or an event study without pre periods, gives one
+    ``not_estimable`` row with the reason.
+    """
+    import warnings
+
+    from .did import RECOMMENDED_INFERENCE, staggered_did
+
+    inference = inference or RECOMMENDED_INFERENCE
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fit = staggered_did(panel, outcome=outcome, unit=unit, time=time, group=group, control=control,
+                                base_period="universal", inference=inference)
+            dyn = fit.aggregate("dynamic")
+        comp = dyn.to_frame()
+        inputs = event_study_inputs(comp["estimate"].to_numpy(), dyn.vcov, comp["event_time"].to_numpy(),
+                                    max_post=max_post, min_pre=min_pre)
+    except (ValueError, np.linalg.LinAlgError) as exc:
+        return pretrend_sensitivity_frame(level, None, target=target, reason=(
+            f"không phân tích được độ nhạy ({exc})", f"the sensitivity analysis cannot be run ({exc})"))
+    return pretrend_sensitivity_frame(level, inputs, target=target, **options)

@@ -35,7 +35,7 @@ import pandas as pd
 
 from evaluation.effects.fixed_effects import _require_columns
 
-__all__ = ["recommend", "Recommendation", "ESTIMATORS", "effect_status", "small_cohorts", "small_cohort_note",
+__all__ = ["recommend", "Recommendation", "ESTIMATORS", "effect_status", "recommended_inference", "small_cohorts", "small_cohort_note",
            "PLAUSIBLE_EFFECT_PP", "SMALL_COHORT_MAX"]
 
 ESTIMATORS = ("twfe", "callaway_santanna", "none")
@@ -53,6 +53,10 @@ class Recommendation:
     rule: str = ""
     cohorts: tuple[int, ...] = ()
     n_never_treated: int = 0
+    #: the small-sample inference for ``staggered_did`` (``did.RECOMMENDED_INFERENCE``, or
+    #: ``did.SMALL_COHORT_INFERENCE`` when a cohort has one or two schools, listed in ``small_cohorts``)
+    inference: str = "t"
+    small_cohorts: tuple[tuple[int, int], ...] = ()
 
     def __str__(self) -> str:
         return f"{self.estimator}: {self.reason_en}"
@@ -66,6 +70,35 @@ class Recommendation:
 def recommend(panel: pd.DataFrame, *, unit: str = "school_id", time: str = "year",
               first_treated: str = "first_covered", effects_vary_by_exposure: bool = False,
               prefer_control: str | None = None) -> Recommendation:
+    """Apply the rules of the module docstring to ``panel`` (the analysis panel or any unit x time frame),
+    and choose the small-sample inference (``recommended_inference``). See ``_recommend`` for the options."""
+    import dataclasses
+
+    rec = _recommend(panel, unit=unit, time=time, first_treated=first_treated,
+                     effects_vary_by_exposure=effects_vary_by_exposure, prefer_control=prefer_control)
+    if rec.estimator != "callaway_santanna":
+        return rec
+    small = small_cohorts(panel, unit=unit, first_treated=first_treated)
+    inference = recommended_inference(panel, unit=unit, first_treated=first_treated)
+    vi, en = small_cohort_note(small)
+    return dataclasses.replace(rec, inference=inference, small_cohorts=tuple(small.items()),
+                               reason_en=rec.reason_en + (f" {en}" if en else ""),
+                               reason_vi=rec.reason_vi + (f" {vi}" if vi else ""))
+
+
+def recommended_inference(panel: pd.DataFrame, *, unit: str = "school_id",
+                          first_treated: str = "first_covered") -> str:
+    """``did.SMALL_COHORT_INFERENCE`` (the delete-one-school jackknife) when some adoption cohort has one or two
+    schools, else ``did.RECOMMENDED_INFERENCE`` (t(G-1) on the influence-function SE); evidence in ``did``."""
+    from evaluation.effects.did import RECOMMENDED_INFERENCE, SMALL_COHORT_INFERENCE
+
+    return SMALL_COHORT_INFERENCE if small_cohorts(panel, unit=unit, first_treated=first_treated) \
+        else RECOMMENDED_INFERENCE
+
+
+def _recommend(panel: pd.DataFrame, *, unit: str = "school_id", time: str = "year",
+               first_treated: str = "first_covered", effects_vary_by_exposure: bool = False,
+               prefer_control: str | None = None) -> Recommendation:
     """Apply the rules of the module docstring to ``panel`` (the analysis panel or any unit x time frame).
 
     ``prefer_control`` (``"never"`` or ``"notyet"``, e.g. the review's ``control_group`` parameter) is

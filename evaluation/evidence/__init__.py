@@ -23,11 +23,12 @@ Files written (``stage_dir`` is the run's staging folder):
 """
 from .registry import (EVIDENCE_DIR, FLOAT_FORMAT, FORMATS, INDEX_NAME, META_SUFFIX, SYNTHETIC_MARKER, TABLES,
                        EvidenceError, TableSpec, column_info, register_table)
-from .specs import CONTRACT_TABLE_IDS, PLAN_TABLE_IDS
+from .specs import CONTRACT_TABLE_IDS, PLAN_TABLE_IDS, SENSITIVITY_TABLE_IDS
 from .table import EvidenceTable, _fmt_float
 from .bundle import build_index, frame_from_csv_bytes, mark_synthetic, read_index, read_table, write_table
 from .builders import (apply_suppression, coverage_by_year_table, data_quality_table, effect_overall_table,
                        equity_gaps_table, event_study_table, labour_alignment_table, projections_table, trend_table,
+                       pretrend_sensitivity_table,
                        uptake_by_commune_table, uptake_by_group_table, uptake_by_year_table, value_label,
                        vocational_network_table)
 from .builders._common import _int, _num, _p, _pct
@@ -39,6 +40,6 @@ __all__ = [
     "coverage_by_year_table", "trend_table", "effect_overall_table", "event_study_table",
     "equity_gaps_table", "data_quality_table", "write_table", "build_index", "read_index",
     "read_table", "frame_from_csv_bytes", "apply_suppression", "SYNTHETIC_MARKER", "mark_synthetic", "value_label",
-    "PLAN_TABLE_IDS", "labour_alignment_table", "vocational_network_table", "projections_table",
+    "PLAN_TABLE_IDS", "SENSITIVITY_TABLE_IDS", "pretrend_sensitivity_table", "labour_alignment_table", "vocational_network_table", "projections_table",
     "EVIDENCE_DIR", "INDEX_NAME", "META_SUFFIX", "FLOAT_FORMAT", "FORMATS",
 ]

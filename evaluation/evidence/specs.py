@@ -61,12 +61,19 @@ def _register_contract_tables() -> None:
              "'Schools with missing data' have no counseling row for the year.")),
         TableSpec(
             "trend", ("level", "model"),
-            ("level", "model", "estimate_pp_per_year", "std_error", "ci_low", "ci_high", "p_value"),
+            ("level", "model", "estimate_pp_per_year", "std_error", "ci_low", "ci_high", "p_value", "recommended"),
             "Xu hướng tỷ lệ học nghề (điểm phần trăm mỗi năm)",
             "Trend of vocational uptake (percentage points per year)",
             "Xu hướng", "Trend",
-            (_PP_NOTE_VI, "Xu hướng là thay đổi trung bình của tỷ lệ học nghề khi tăng thêm một năm (hiệu ứng biên trung bình)."),
-            (_PP_NOTE_EN, "The trend is the average change of the uptake rate for one more year (average marginal effect).")),
+            (_PP_NOTE_VI, "Xu hướng là thay đổi của tỷ lệ học nghề khi tăng thêm một năm. Dòng được báo cáo "
+             "(recommended = có) là hồi quy trên tỷ lệ của từng năm (annual_ols) với khoảng tin cậy t(số năm - 3): "
+             "một cú sốc chung cả huyện trong một năm tác động đến mọi trường cùng lúc nên năm, không phải trường, là "
+             "đơn vị thông tin. Các dòng glm_binomial và lpm (sai số theo cụm trường) chỉ để đối chiếu."),
+            (_PP_NOTE_EN, "The trend is the change of the uptake rate for one more year. The reported row (recommended "
+             "= true) is the regression on the annual rates (annual_ols) with t(years - 3) intervals: a district-wide "
+             "shock in a year moves every school at once, so years, not schools, carry the information. The "
+             "glm_binomial and lpm rows (school-clustered errors) are robustness checks."),
+            _check_one_recommended),
         TableSpec(
             "effect_overall", ("level", "estimator"),
             ("level", "estimator", "estimate_pp", "std_error", "ci_low", "ci_high", "p_value", "n_units", "n_obs", "recommended"),
@@ -169,18 +176,23 @@ def _register_plan_tables() -> None:
             (_RATE_NOTE_VI,
              "Dự báo nếu xu hướng và tác động của giai đoạn tiếp tục: mô hình xác suất tuyến tính có trọng số số học sinh, "
              "hiệu ứng cố định trường, xu hướng năm, năm dịch COVID và tác động theo số năm kể từ khi trường có GV tư vấn; "
-             "KTC 95 % theo cụm trường.",
+             "khoảng là khoảng dự báo 95 % cho tỷ lệ thực tế của năm đó (gồm cú sốc chung của năm mới và sai số theo "
+             "trường và theo năm); 'target_met': met (đạt ngay cả ở cận dưới), not_met (không đạt cả ở cận trên), "
+             "not_determined (khoảng chứa chỉ tiêu).",
              "Hậu tố '_full_coverage': mọi trường chưa có GV tư vấn được bố trí từ năm kế hoạch; không hậu tố: giữ nguyên hiện trạng. "
              "'counselor_coverage' là số đếm (không có sai số); '_pace' giả định các trường chưa có GV tư vấn có GV với tốc độ "
              "trung bình của giai đoạn."),
             (_RATE_NOTE_EN,
              "Projection if the trend and effects of the period continued: graduate-weighted linear probability model "
              "with school fixed effects, a year trend, the COVID years and the effect by years since the school's first "
-             "trained counselor; 95 % CIs clustered by school.",
+             "trained counselor; the interval is a 95 % prediction interval for the year's realised rate (the new "
+             "year's district-wide shock included, school and year uncertainty); 'target_met': met (even the low end "
+             "reaches the target), not_met (even the high end falls short), not_determined (the interval straddles it).",
              "Suffix '_full_coverage': every school without a trained counselor gets one from the plan year; no suffix: "
              "status quo. 'counselor_coverage' is counted (no sampling error); '_pace' assumes uncovered schools adopt "
              "at the period's average pace."),
-            formats=(("estimate", "rate"), ("ci_low", "rate"), ("ci_high", "rate"), ("std_error", "number"))),
+            formats=(("estimate", "rate"), ("ci_low", "rate"), ("ci_high", "rate"), ("std_error", "number"),
+                     ("target_met", "text"))),  # three-valued: met / not_met / not_determined
     ]
     for spec in specs:
         register_table(spec, replace=True)
@@ -189,3 +201,30 @@ def _register_plan_tables() -> None:
 _register_plan_tables()
 #: The extra tables of the labour, network and next-period sections (skipped without their inputs).
 PLAN_TABLE_IDS: tuple[str, ...] = ("labour_alignment", "vocational_network", "projections")
+
+
+def _register_sensitivity_tables() -> None:
+    register_table(TableSpec(
+        "pretrend_sensitivity", ("level", "estimand", "restriction", "M"),
+        ("level", "estimand", "restriction", "M", "ci_low", "ci_high", "status", "reason_vi", "reason_en"),
+        "Độ nhạy của tác động với vi phạm xu hướng song song (Rambachan & Roth 2023)",
+        "Sensitivity of the effect to violations of parallel trends (Rambachan & Roth 2023)",
+        "Độ nhạy xu hướng trước", "Pre-trend sensitivity",
+        (_PP_NOTE_VI,
+         "Khoảng 95 % cho tác động trung bình sau khi có GV tư vấn (estimand = post_average, ước lượng Callaway-Sant'Anna "
+         "theo thời gian sự kiện, năm gốc chung) khi xu hướng của trường có và chưa có GV tư vấn được phép lệch nhau: "
+         "relative_magnitude: mỗi năm sau, độ lệch thay đổi tối đa M̄ lần thay đổi lớn nhất của giai đoạn trước "
+         "(khoảng Bonferroni, thận trọng); smoothness: độ dốc của độ lệch thay đổi tối đa M điểm % mỗi năm "
+         "(khoảng độ dài cố định tối ưu). 'none': khoảng gốc."),
+        (_PP_NOTE_EN,
+         "95 % intervals for the average post-coverage effect (estimand = post_average; Callaway-Sant'Anna event study "
+         "with a universal base year) when the trends of covered and not-yet-covered schools may diverge: "
+         "relative_magnitude: each post year the divergence changes by at most M̄ times the largest pre-period change "
+         "(a conservative Bonferroni interval); smoothness: the divergence's slope changes by at most M pp a year "
+         "(optimal fixed-length interval). 'none': the original interval."),
+        formats=(("M", "number"), ("ci_low", "pp"), ("ci_high", "pp"))), replace=True)
+
+
+_register_sensitivity_tables()
+#: Tables of the pre-trend sensitivity analysis (written by the effects section; issue 12).
+SENSITIVITY_TABLE_IDS: tuple[str, ...] = ("pretrend_sensitivity",)

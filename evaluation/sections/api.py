@@ -38,6 +38,7 @@ TABLE_SECTIONS: dict[str, str] = {
     "coverage_by_year": "counseling_coverage",
     "trend": "trends_and_projections", "projections": "trends_and_projections",
     "effect_overall": "counseling_effects", "event_study": "counseling_effects",
+    "pretrend_sensitivity": "counseling_effects",
     "equity_gaps": "equity",
     "labour_alignment": "labour_and_network", "vocational_network": "labour_and_network",
     "findings": "review_summary",

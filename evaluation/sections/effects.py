@@ -2,10 +2,14 @@
 (``effect_overall``, ``event_study``), with the checks a reader needs to trust it."""
 from __future__ import annotations
 
+import pandas as pd
+
 from ..data import CohortData
 from ..effects import dose_response, event_study, heterogeneity, recommend, staggered_did, twfe
-from ..effects.did import RECOMMENDED_INFERENCE
-from ..evidence import effect_overall_table, event_study_table
+from ..effects.bacon import bacon_decomposition
+from ..effects.honest import cs_pretrend_sensitivity
+from ..effects.recommend import small_cohort_note, small_cohorts
+from ..evidence import effect_overall_table, event_study_table, pretrend_sensitivity_table
 from ..params import ReviewParams
 from ..power import estimate_icc, minimum_detectable_effect
 from .base import Review, SectionResult
@@ -17,7 +21,8 @@ def counseling_effects(cohort: CohortData, params: ReviewParams, *, review: Revi
                        figures: bool = True, details: bool = True) -> SectionResult:
     """Per level: the estimator the review reports (``effects.recommend``), two-way fixed effects
     (``effects.twfe``) with its wild cluster bootstrap, Callaway-Sant'Anna (``effects.staggered_did``
-    with the review's inference ``RECOMMENDED_INFERENCE``) and the event study
+    with the inference ``recommend`` chooses: t(G-1), or the jackknife with a cohort of one or two schools)
+    and the event study
     (``effects.event_study``) -> ``effect_overall`` and ``event_study``; figure ``event_study``.
 
     ``details`` adds what the notebook shows beside the tables: heterogeneity by Khmer commune,
@@ -31,25 +36,46 @@ def counseling_effects(cohort: CohortData, params: ReviewParams, *, review: Revi
     did_fits = {level: staggered_did(panels[level], outcome="rate", unit="school_id", time="year",
                                      group="first_covered",
                                      control=recommendations[level].control or p.control_group,
-                                     inference=RECOMMENDED_INFERENCE)
+                                     inference=recommendations[level].inference)
                 for level in p.levels}
     events = {level: event_study(panels[level], cov_type="cluster") for level in p.levels}
     # few-cluster inference: wild cluster bootstrap (WCR, Rademacher) of the TWFE estimate;
     # bootstrap_reps = 0 means none (the table then has no wild_* columns)
     boots = {level: twfe_fits[level].wild_bootstrap(reps=p.bootstrap_reps, seed=p.seed, pp=True)
              for level in p.levels} if p.bootstrap_reps > 0 else {}
+    # TWFE is a diagnostic: why it differs (Goodman-Bacon weights), and the cohorts of one or two schools
+    diag_vi, diag_en, bacon = [], [], {}
+    for level in p.levels:
+        try:
+            bacon[level] = bacon_decomposition(panels[level])
+            reported = 100 * float(did_fits[level].params["ATT"])
+            sent = bacon[level].sentences(reported_pp=reported)
+            diag_vi.append(f"{level}: {sent['vi']}")
+            diag_en.append(f"{level}: {sent['en']}")
+        except ValueError:
+            pass
+        small_vi, small_en = small_cohort_note(small_cohorts(panels[level]))
+        if small_en:
+            diag_vi.append(f"{level}: {small_vi}")
+            diag_en.append(f"{level}: {small_en}")
     out.add(effect_overall_table(
         [(level, name, fit, panels[level]["school_id"].nunique(), len(panels[level]))
          for level in p.levels for name, fit in (("twfe", twfe_fits[level]), ("callaway_santanna", did_fits[level]))],
         recommendations, pretrend={level: events[level].pretrend for level in p.levels},
         wild_bootstrap={(level, "twfe"): boots[level] for level in boots},
-        notebook=NOTEBOOK, synthetic=review.synthetic))
+        notebook=NOTEBOOK, synthetic=review.synthetic, notes_vi=diag_vi, notes_en=diag_en))
     event_table = out.add(event_study_table(
         [(level, name, fit) for level in p.levels
          for name, fit in (("twfe", events[level]), ("callaway_santanna", did_fits[level]))],
         pretrend={(level, "twfe"): events[level].pretrend for level in p.levels},
         notebook=NOTEBOOK, synthetic=review.synthetic))
-    out.displays.update(recommendations=recommendations, wild_bootstrap=boots)
+    # Rambachan-Roth bounds on the recommended (Callaway-Sant'Anna) event-study effect
+    sens = pd.concat([cs_pretrend_sensitivity(panels[level], level,
+                                              control=recommendations[level].control or p.control_group,
+                                              inference=recommendations[level].inference)
+                      for level in p.levels], ignore_index=True)
+    out.add(pretrend_sensitivity_table(sens, notebook=NOTEBOOK, synthetic=review.synthetic))
+    out.displays.update(recommendations=recommendations, wild_bootstrap=boots, bacon=bacon)
     if details:
         out.displays.update(_details(review))
     if figures:

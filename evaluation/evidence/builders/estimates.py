@@ -128,10 +128,15 @@ def trend_table(results_by_level_model: Mapping[Any, Any] | pd.DataFrame, *, ter
     rows, vi, en = [], [], []
     if isinstance(results_by_level_model, pd.DataFrame):
         _require(results_by_level_model, TABLES["trend"].columns, "trend")
-        df = results_by_level_model.copy()
+        df = _trend_recommended(results_by_level_model.copy())
         for _, r in df.iterrows():
-            n = f" N = {_int(r['n_obs'], 'vi')}, {_int(r['n_clusters'], 'vi')} cụm." if {"n_obs", "n_clusters"} <= set(r.index) else ""
-            m = f" N = {_int(r['n_obs'], 'en')}, {_int(r['n_clusters'], 'en')} clusters." if n else ""
+            has_n = {"n_obs", "n_clusters"} <= set(r.index) and pd.notna(r["n_obs"]) and pd.notna(r["n_clusters"])
+            n = f" N = {_int(r['n_obs'], 'vi')}, {_int(r['n_clusters'], 'vi')} cụm." if has_n else ""
+            m = f" N = {_int(r['n_obs'], 'en')}, {_int(r['n_clusters'], 'en')} clusters." if has_n else ""
+            if str(r.get("status", "ok")) != "ok":
+                vi.append(f"{r['level']}, {r['model']}: {r.get('reason_vi', '')}")
+                en.append(f"{r['level']}, {r['model']}: {r.get('reason_en', '')}")
+                continue
             vi.append(f"{r['level']}, {r['model']}: {_num(r['estimate_pp_per_year'], 'vi', 2)} điểm %/năm "
                       f"(KTC 95 % {_num(r['ci_low'], 'vi', 2)} đến {_num(r['ci_high'], 'vi', 2)}).{n}")
             en.append(f"{r['level']}, {r['model']}: {_num(r['estimate_pp_per_year'], 'en', 2)} pp per year "
@@ -171,9 +176,37 @@ def trend_table(results_by_level_model: Mapping[Any, Any] | pd.DataFrame, *, ter
         for n in getattr(res, "notes", ()) or ():
             if str(n) not in en:
                 en.append(str(n))
-    df = pd.DataFrame(rows).dropna(axis=1, how="all")
+    df = _trend_recommended(pd.DataFrame(rows).dropna(axis=1, how="all"))
     return _make("trend", df, notebook=notebook, min_cell=1, synthetic=synthetic, extra_vi=vi, extra_en=en,
                  notes_vi=notes_vi, notes_en=notes_en)
+
+
+def _trend_recommended(df: pd.DataFrame) -> pd.DataFrame:
+    """``recommended`` (exactly one row per level) and ``status``/``reason_vi``/``reason_en`` of the trend table.
+
+    Kept when the frame has them (``TrendResults.trend_frame()``); otherwise the row of the recommended model
+    (``trends.RECOMMENDED_TREND_MODEL``, the annual-rate regression) is recommended, or a level's only row;
+    a level with several rows and none of the recommended model is an error (the review would otherwise
+    cite a school-clustered interval that leaves out the year shocks).
+    """
+    from ...trends import RECOMMENDED_TREND_MODEL
+
+    if "recommended" not in df.columns:
+        rec = df["model"].astype(str) == RECOMMENDED_TREND_MODEL
+        for level, g in df.groupby(df["level"].astype(str)):
+            if not rec[g.index].any():
+                if len(g) != 1:
+                    raise EvidenceError(f"trend: level {level} has no {RECOMMENDED_TREND_MODEL!r} row (the model the "
+                                        f"review reports) among {', '.join(g['model'].astype(str))}")
+                rec[g.index] = True
+        df["recommended"] = rec.to_numpy()
+    if "status" not in df.columns:
+        ok = np.isfinite(df[["estimate_pp_per_year", "ci_low", "ci_high"]].astype(float)).all(axis=1)
+        df["status"] = np.where(ok, "ok", "not_estimable")
+        df["reason_vi"] = np.where(ok, "", "không ước lượng được xu hướng")
+        df["reason_en"] = np.where(ok, "", "the trend cannot be estimated")
+    df["recommended"] = df["recommended"].astype(bool)
+    return df
 
 
 def _fact(info: Mapping[str, Any], key: str, lang: str) -> str:
@@ -408,3 +441,15 @@ def event_study_table(results: Sequence[tuple], *, reference_period: int | None 
     return _make("event_study", df, notebook=notebook, min_cell=1, synthetic=synthetic, extra_vi=vi, extra_en=en,
                  notes_vi=notes_vi, notes_en=notes_en)
 
+
+
+def pretrend_sensitivity_table(frame: pd.DataFrame, *, notebook: str = "", synthetic: bool = False,
+                               notes_vi: Iterable[str] = (), notes_en: Iterable[str] = ()) -> EvidenceTable:
+    """``pretrend_sensitivity``: ``effects.honest.pretrend_sensitivity_frame`` rows of every level (bounds in pp),
+    with the breakdown-Mbar finding of each level in the notes (``effects.honest.sensitivity_sentences``)."""
+    from ...effects.honest import sensitivity_sentences
+
+    _require(frame, TABLES["pretrend_sensitivity"].columns, "pretrend_sensitivity")
+    f = sensitivity_sentences(frame)
+    return _make("pretrend_sensitivity", frame.reset_index(drop=True), notebook=notebook, min_cell=1,
+                 synthetic=synthetic, extra_vi=f["vi"], extra_en=f["en"], notes_vi=notes_vi, notes_en=notes_en)
