@@ -256,6 +256,13 @@ _VALUE_LABELS: dict[tuple[str, str], tuple[str, str]] = {
     ("estimator", "dr"): ("Ước lượng vững kép", "Doubly robust"),
     ("model", "glm_binomial"): ("Hồi quy nhị thức (hiệu ứng biên trung bình)", "Binomial regression (average marginal effect)"),
     ("model", "lpm"): ("Mô hình xác suất tuyến tính", "Linear probability model"),
+    ("model", "annual_ols"): ("Hồi quy trên tỷ lệ từng năm (được báo cáo)", "Regression on the annual rates (reported)"),
+    ("restriction", "none"): ("Không giới hạn (khoảng gốc)", "None (original interval)"),
+    ("restriction", "relative_magnitude"): ("Độ lớn tương đối (M̄)", "Relative magnitude (M̄)"),
+    ("restriction", "smoothness"): ("Độ trơn (M, điểm %/năm)", "Smoothness (M, pp per year)"),
+    ("estimand", "post_average"): ("Tác động trung bình năm 0-2 sau khi có GV tư vấn",
+                                   "Average effect in years 0-2 after coverage"),
+    ("estimand", "e0"): ("Tác động năm đầu có GV tư vấn", "Effect in the first covered year"),
     ("plan", "status_quo"): ("Giữ nguyên hiện trạng", "Status quo"),
     ("plan", "pace"): ("Theo nhịp độ hiện nay", "Current pace"),
     ("plan", "full_coverage"): ("Mọi trường có GV tư vấn", "Every school covered"),
@@ -450,7 +457,7 @@ def translate(value: Any, lang: str, column: str | None = None) -> str:
 
 _CODE_KINDS = {"estimator", "model", "plan", "method", "indicator", "group_var", "area_type", "standing", "severity",
                "coverage_status", "qualification", "voc_level", "check", "topic", "unit", "status", "level", "table",
-               "comparison_group"}
+               "comparison_group", "restriction", "estimand"}
 
 
 def localize(text_: str, lang: str) -> str:

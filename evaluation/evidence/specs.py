@@ -66,9 +66,9 @@ def _register_contract_tables() -> None:
             "Trend of vocational uptake (percentage points per year)",
             "Xu hướng", "Trend",
             (_PP_NOTE_VI, "Xu hướng là thay đổi của tỷ lệ học nghề khi tăng thêm một năm. Dòng được báo cáo "
-             "(recommended = có) là hồi quy trên tỷ lệ của từng năm (annual_ols) với khoảng tin cậy t(số năm - 3): "
+             "là hồi quy trên tỷ lệ của từng năm với khoảng tin cậy t(số năm - 3): "
              "một cú sốc chung cả huyện trong một năm tác động đến mọi trường cùng lúc nên năm, không phải trường, là "
-             "đơn vị thông tin. Các dòng glm_binomial và lpm (sai số theo cụm trường) chỉ để đối chiếu."),
+             "đơn vị thông tin. Hồi quy nhị thức và mô hình xác suất tuyến tính (sai số theo cụm trường) chỉ để đối chiếu."),
             (_PP_NOTE_EN, "The trend is the change of the uptake rate for one more year. The reported row (recommended "
              "= true) is the regression on the annual rates (annual_ols) with t(years - 3) intervals: a district-wide "
              "shock in a year moves every school at once, so years, not schools, carry the information. The "
@@ -177,8 +177,8 @@ def _register_plan_tables() -> None:
              "Dự báo nếu xu hướng và tác động của giai đoạn tiếp tục: mô hình xác suất tuyến tính có trọng số số học sinh, "
              "hiệu ứng cố định trường, xu hướng năm, năm dịch COVID và tác động theo số năm kể từ khi trường có GV tư vấn; "
              "khoảng là khoảng dự báo 95 % cho tỷ lệ thực tế của năm đó (gồm cú sốc chung của năm mới và sai số theo "
-             "trường và theo năm); 'target_met': met (đạt ngay cả ở cận dưới), not_met (không đạt cả ở cận trên), "
-             "not_determined (khoảng chứa chỉ tiêu).",
+             "trường và theo năm); đạt chỉ tiêu: 'Đạt' khi cả cận dưới đạt, 'Chưa đạt' khi cả cận trên không đạt, "
+             "'Chưa xác định' khi khoảng chứa chỉ tiêu.",
              "Hậu tố '_full_coverage': mọi trường chưa có GV tư vấn được bố trí từ năm kế hoạch; không hậu tố: giữ nguyên hiện trạng. "
              "'counselor_coverage' là số đếm (không có sai số); '_pace' giả định các trường chưa có GV tư vấn có GV với tốc độ "
              "trung bình của giai đoạn."),
@@ -211,11 +211,11 @@ def _register_sensitivity_tables() -> None:
         "Sensitivity of the effect to violations of parallel trends (Rambachan & Roth 2023)",
         "Độ nhạy xu hướng trước", "Pre-trend sensitivity",
         (_PP_NOTE_VI,
-         "Khoảng 95 % cho tác động trung bình sau khi có GV tư vấn (estimand = post_average, ước lượng Callaway-Sant'Anna "
+         "Khoảng 95 % cho tác động trung bình năm 0-2 sau khi có GV tư vấn (ước lượng Callaway-Sant'Anna "
          "theo thời gian sự kiện, năm gốc chung) khi xu hướng của trường có và chưa có GV tư vấn được phép lệch nhau: "
-         "relative_magnitude: mỗi năm sau, độ lệch thay đổi tối đa M̄ lần thay đổi lớn nhất của giai đoạn trước "
-         "(khoảng Bonferroni, thận trọng); smoothness: độ dốc của độ lệch thay đổi tối đa M điểm % mỗi năm "
-         "(khoảng độ dài cố định tối ưu). 'none': khoảng gốc."),
+         "độ lớn tương đối: mỗi năm sau, độ lệch thay đổi tối đa M̄ lần thay đổi lớn nhất của giai đoạn trước "
+         "(khoảng Bonferroni, thận trọng); độ trơn: độ dốc của độ lệch thay đổi tối đa M điểm % mỗi năm "
+         "(khoảng độ dài cố định tối ưu); không giới hạn: khoảng gốc."),
         (_PP_NOTE_EN,
          "95 % intervals for the average post-coverage effect (estimand = post_average; Callaway-Sant'Anna event study "
          "with a universal base year) when the trends of covered and not-yet-covered schools may diverge: "
