@@ -51,6 +51,7 @@ from . import i18n
 from .contract import DESTINATIONS, UNKNOWN, VOCATIONAL_PREFIX
 from .reference import shipped_targets, target_in_force
 from .results import EstimateResults
+from .status import NotEstimable
 
 PROJECTION_COLUMNS: tuple[str, ...] = ("level", "indicator", "year", "estimate", "ci_low", "ci_high", "target")
 PROJECTION_EXTRA: tuple[str, ...] = ("measure", "plan", "std_error", "target_met", "target_source", "destinations",
@@ -202,7 +203,8 @@ def fit_projection(panel: pd.DataFrame, *, successes: str = "vocational", trials
         raise ValueError("fit_projection: the panel holds several levels; fit one level at a time")
     d = panel.loc[panel[trials].astype("float64") > 0].sort_values(["school_id", "year"]).reset_index(drop=True)
     if d["year"].nunique() < 3:
-        raise ValueError("fit_projection: a projection needs three years of data or more")
+        raise NotEstimable("dự báo cần số liệu của ít nhất ba năm",
+                           "fit_projection: a projection needs three years of data or more", code="one_cohort")
     n = d[trials].to_numpy(dtype="float64")
     y = d[successes].to_numpy(dtype="float64") / n
     t = d["year"].to_numpy(dtype="float64")
@@ -219,19 +221,25 @@ def fit_projection(panel: pd.DataFrame, *, successes: str = "vocational", trials
     names = list(cols)
     keep = X.std(axis=0) > 0
     if not keep[0]:
-        raise ValueError("fit_projection: the year does not vary")
+        raise NotEstimable("năm không thay đổi trong số liệu", "fit_projection: the year does not vary",
+                           code="no_variation")
     X, names = X[:, keep], [nm for nm, k in zip(names, keep) if k]
     groups, uniq = pd.factorize(d["school_id"].astype(str))
     G = len(uniq)
     if G < 2:
-        raise ValueError("fit_projection: one school only; cluster-robust errors need two or more")
+        raise NotEstimable("chỉ có một trường: dự báo cần ít nhất hai trường",
+                           "fit_projection: one school only; cluster-robust errors need two or more",
+                           code="too_few_schools")
     Ni = np.bincount(groups, weights=n)
     xbar = np.vstack([np.bincount(groups, weights=n * X[:, j]) / Ni for j in range(X.shape[1])]).T
     ybar = np.bincount(groups, weights=n * y) / Ni
     Xt, yt = X - xbar[groups], y - ybar[groups]
     A = (Xt * n[:, None]).T @ Xt
     if np.linalg.matrix_rank(A) < A.shape[1]:
-        raise ValueError("fit_projection: the trend and the event times are collinear (no untreated comparison?)")
+        raise NotEstimable("xu hướng và số năm kể từ khi bao phủ trùng lặp tuyến tính (mọi trường được bao phủ cùng "
+                           "lúc, không có trường so sánh)",
+                           "fit_projection: the trend and the event times are collinear (no untreated comparison?)",
+                           code="collinear")
     b = np.linalg.solve(A, (Xt * n[:, None]).T @ yt)
     resid = yt - Xt @ b
     scores = np.vstack([np.bincount(groups, weights=n * resid * Xt[:, j], minlength=G) for j in range(X.shape[1])]).T

@@ -130,3 +130,117 @@ def test_unbalanced_closed_form_without_covariates():
             assert_allclose(cells.loc[(g, t), "estimate"], want, atol=1e-12)
     assert res.info["n_units"] == d["u"].nunique()
     assert abs(float(res.params["ATT"]) - 0.5) < 3 * float(res.std_errors["ATT"])  # the planted effect
+
+
+# ---------------------------------------------------------------------------------------------
+# event study without never-covered schools: collinear event times normalised as fixest drops them
+# ---------------------------------------------------------------------------------------------
+def _es_panel(cohorts, *, noise: bool, seed: int = 4):
+    rng = np.random.default_rng(seed)
+    dyn = {0: 0.02, 1: 0.04, 2: 0.05}
+    rows = []
+    for s in range(40):
+        g = cohorts[s % len(cohorts)]
+        a = rng.normal(0, 0.05)
+        for t in range(2017, 2026):
+            e = t - g if g else None
+            eff = dyn[min(e, 2)] if e is not None and e >= 0 else 0.0
+            y = 0.25 + a + 0.01 * (t - 2017) + 0.02 * (t == 2020) + eff + (rng.normal(0, 0.01) if noise else 0.0)
+            rows.append(dict(school_id=f"S{s:02d}", year=t, graduates=100 + s, rate=y, first_covered=g))
+    return pd.DataFrame(rows)
+
+
+def test_event_study_without_never_covered_recovers_the_lags():
+    from evaluation.effects import event_study
+
+    kw = dict(window=(-3, 3), bin_endpoints=False)  # unbinned relative time is collinear with unit and year effects
+    assert event_study(_es_panel((2019, 2021, 2023), noise=False), window=(-3, 3)).info["normalised"] == ()
+    res = event_study(_es_panel((2019, 2021, 2023), noise=False), **kw)
+    # relative time = year - first year: leads are normalised, earliest first, the lags all stay
+    assert res.info["normalised"] and all(k < -1 for k in res.info["normalised"])
+    assert res.info["n_never_treated_units"] == 0
+    fr = res.to_frame(pp=True).set_index("event_time")
+    assert fr.loc[-3, "reference"] and fr.loc[-1, "reference"] and fr.loc[-3, "estimate_pp"] == 0
+    # noise-free, no effect before adoption: every kept term is its true value (the normalised lead is truly 0)
+    for e, want in {-2: 0.0, 0: 2.0, 1: 4.0, 2: 5.0, 3: 5.0}.items():
+        assert fr.loc[e, "estimate_pp"] == pytest.approx(want, abs=1e-8), e
+    noisy = event_study(_es_panel((2019, 2021, 2023), noise=True), **kw).to_frame(pp=True)
+    ok = noisy[~noisy["reference"]]
+    assert np.isfinite(ok[["estimate_pp", "ci_low", "ci_high"]].to_numpy()).all()
+    with_never = event_study(_es_panel((0, 2019, 2021, 2023), noise=True), **kw)
+    assert with_never.info["normalised"] == ()
+
+
+def test_event_study_statuses_instead_of_crashes():
+    from evaluation.effects import event_study, twfe
+
+    once = _es_panel((2021,), noise=True)  # everyone covered in the same year, nobody left as comparison
+    with pytest.raises(NotEstimable) as e:
+        event_study(once)
+    assert e.value.reason_vi and e.value.code == "collinear"
+    with pytest.raises(NotEstimable) as e:
+        twfe(once.assign(treated=(once["year"] >= 2021).astype(int)), cov_type="cluster")
+    assert e.value.code == "no_variation"
+    with pytest.raises(NotEstimable) as e:
+        event_study(_es_panel((0,), noise=True))
+    assert e.value.code == "no_treated"
+
+
+# ---------------------------------------------------------------------------------------------
+# bootstrap_reps: 0 means none; impossible estimates are NotEstimable with reasons
+# ---------------------------------------------------------------------------------------------
+def test_zero_bootstrap_reps_mean_none():
+    from evaluation.effects import twfe
+
+    p = _es_panel((0, 2019, 2021, 2023), noise=True)
+    p["treated"] = ((p["first_covered"] > 0) & (p["year"] >= p["first_covered"])).astype(int)
+    fit = twfe(p, cov_type="cluster")
+    none = fit.wild_bootstrap(reps=0, pp=True)
+    assert none.empty and list(none.columns) == list(fit.wild_bootstrap(reps=9, pp=True).columns)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cs = staggered_did(p, outcome="rate", unit="school_id", time="year", group="first_covered")
+    a = cs.aggregate("dynamic", bootstrap=True, reps=0)
+    b = cs.aggregate("dynamic")
+    assert a.bootstrap is None
+    pd.testing.assert_frame_equal(a.to_frame(), b.to_frame())
+
+
+def test_did_and_trend_not_estimable_cases():
+    from evaluation.effects.did import DiDInputError, DiDNotEstimable
+    from evaluation.trends import fit_trend
+
+    once = _es_panel((2017,), noise=True)  # every school covered from the first year: no pre-period
+    with pytest.raises(DiDNotEstimable) as e:
+        staggered_did(once, outcome="rate", unit="school_id", time="year", group="first_covered")
+    assert isinstance(e.value, DiDInputError) and isinstance(e.value, NotEstimable) and e.value.reason_vi
+    one = _es_panel((0, 2020), noise=True)
+    one = one[one["school_id"] == "S01"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(NotEstimable):
+            staggered_did(one, outcome="rate", unit="school_id", time="year", group="first_covered",
+                          inference="jackknife")
+    cnt = one.assign(vocational=(one["rate"] * one["graduates"]).round(), graduates=one["graduates"])
+    with pytest.raises(NotEstimable) as e:
+        fit_trend(cnt)
+    assert e.value.code == "too_few_schools"
+
+
+def test_jackknife_on_an_unbalanced_generated_district(tmp_path):
+    """The review's inference (jackknife by school) on a district whose schools open, close, merge and miss years."""
+    from evaluation.data import load_cohort
+    from evaluation.effects.did import RECOMMENDED_INFERENCE
+    from evaluation.generator import family_spec, write_district
+    from evaluation.panel import school_year_panel
+
+    path = write_district(tmp_path / "u", family_spec("unbalanced", 5))
+    panel = school_year_panel(load_cohort(path), level="THCS")
+    assert (panel.groupby("school_id")["year"].nunique() < 8).sum() >= 2
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = staggered_did(panel, outcome="rate", unit="school_id", time="year", group="first_covered",
+                            control="notyet", inference=RECOMMENDED_INFERENCE)
+    assert res.info["unbalanced_panel"] and res.info["dropped_units"]["unbalanced"] == 0
+    lo, hi = res.conf_int().loc["ATT"]
+    assert np.isfinite([lo, hi]).all() and lo < float(res.params["ATT"]) < hi

@@ -49,8 +49,9 @@ from pandas.api.types import is_bool_dtype, is_numeric_dtype
 from scipy import stats
 
 from evaluation.results import EstimateResults, Reported, Summary, TestResult
+from evaluation.status import NotEstimable
 
-__all__ = ["staggered_did", "StaggeredDiDResults", "AggregateResults", "DiDInputError"]
+__all__ = ["staggered_did", "StaggeredDiDResults", "AggregateResults", "DiDInputError", "DiDNotEstimable"]
 
 #: Standard errors at or below this are treated as "not estimable" (R did's threshold).
 _SE_TOL = math.sqrt(np.finfo(float).eps) * 10
@@ -84,6 +85,11 @@ _INFERENCE = {
 
 class DiDInputError(ValueError):
     """The data given to :func:`staggered_did` cannot be used; the message names column and value."""
+
+
+class DiDNotEstimable(DiDInputError, NotEstimable):
+    """Valid data from which no group-time ATT can be estimated (no treated group with a pre-period, no
+    comparison, ...): a :class:`~evaluation.status.NotEstimable` with reasons in Vietnamese and English."""
 
 
 # --------------------------------------------------------------------------------------
@@ -485,7 +491,9 @@ def _prepare(data, *, outcome, unit, time, group, covariates, weights, control, 
         df = df[~bad_row]
         notes.append(f"{int(bad_row.sum())} row(s) dropped because the outcome, a covariate or the weight is missing.")
         if len(df) == 0:
-            raise DiDInputError(f"every row has a missing value in {value_cols}; nothing left to estimate")
+            raise DiDNotEstimable("không có quan sát nào có đủ số liệu (không có học sinh tốt nghiệp?)",
+                                  f"every row has a missing value in {value_cols}; nothing left to estimate",
+                                  code="no_graduates")
     elif bad_row.any():
         bad_units = pd.unique(df.loc[bad_row, unit])
         dropped["missing_values"] = len(bad_units)
@@ -493,7 +501,9 @@ def _prepare(data, *, outcome, unit, time, group, covariates, weights, control, 
         notes.append(f"{len(bad_units)} unit(s) dropped because the outcome, a covariate or the weight is "
                      f"missing in at least one period ({int(bad_row.sum())} row(s) affected).")
         if len(df) == 0:
-            raise DiDInputError(f"every unit has a missing value in {value_cols}; nothing left to estimate")
+            raise DiDNotEstimable("mọi trường đều thiếu số liệu ở ít nhất một năm (không có học sinh tốt nghiệp?)",
+                                  f"every unit has a missing value in {value_cols}; nothing left to estimate",
+                                  code="no_graduates")
 
     times = np.sort(df[time].unique())
     # Groups first treated after the last period (+ anticipation) are never treated in the window.
@@ -508,8 +518,11 @@ def _prepare(data, *, outcome, unit, time, group, covariates, weights, control, 
         cutoff = latest - anticipation
         df = df[df[time] < cutoff].copy()
         if len(df) == 0:
-            raise DiDInputError(f"no never-treated units and no period before the last group ({latest:g}); "
-                                "check that the group column is on the same scale as the time column")
+            raise DiDNotEstimable("không có trường chưa từng được bao phủ và không có năm nào trước khi nhóm trường "
+                                  "cuối cùng được bao phủ: không có nhóm so sánh",
+                                  f"no never-treated units and no period before the last group ({latest:g}); "
+                                  "check that the group column is on the same scale as the time column",
+                                  code="no_comparison")
         if control == "never":
             df.loc[df[group] == latest, group] = 0.0
             msg = (f"No never-treated units: the last group (first treated in {latest:g}) is used as the "
@@ -530,7 +543,8 @@ def _prepare(data, *, outcome, unit, time, group, covariates, weights, control, 
         notes.append(f"{len(early_units)} unit(s) dropped because they were already treated in the first "
                      f"period ({first:g}{' + anticipation' if anticipation else ''}): no pre-treatment period.")
     if len(df) == 0:
-        raise DiDInputError("no units left after dropping units treated in the first period")
+        raise DiDNotEstimable("mọi trường đều đã được bao phủ từ năm đầu tiên: không có năm nào trước khi bao phủ",
+                              "no units left after dropping units treated in the first period", code="no_pre_period")
     times = np.sort(df[time].unique())
     counts = df.groupby(unit, sort=False)[time].transform("size")
     unbalanced = counts != len(times)
@@ -546,7 +560,9 @@ def _prepare(data, *, outcome, unit, time, group, covariates, weights, control, 
         notes.append(f"{len(ub_units)} unit(s) dropped because they are not observed in all {len(times)} periods "
                      "(balanced panel, as R did with allow_unbalanced_panel = FALSE).")
     if len(df) == 0:
-        raise DiDInputError("no unit is observed in every period; the estimator needs a balanced panel")
+        raise DiDNotEstimable("không có trường nào có số liệu ở mọi năm (bảng cân bằng)",
+                              "no unit is observed in every period; the estimator needs a balanced panel",
+                              code="too_few_schools")
 
     codes, unit_ids = pd.factorize(df[unit], sort=True)
     tidx = np.searchsorted(times, df[time].to_numpy())
@@ -572,8 +588,10 @@ def _prepare(data, *, outcome, unit, time, group, covariates, weights, control, 
     if latest_only_control is not None:
         glist = glist[glist < latest_only_control]
     if len(glist) == 0:
-        raise DiDInputError(f"no treated group with a pre-treatment period in column {group!r}: "
-                            "nothing to estimate")
+        raise DiDNotEstimable("không có nhóm trường nào được bao phủ sau năm đầu và còn trường so sánh chưa được bao "
+                              "phủ: không ước lượng được tác động",
+                              f"no treated group with a pre-treatment period in column {group!r}: "
+                              "nothing to estimate", code="no_comparison")
     long = data.loc[df.index].copy()
     return _Panel(unit_ids=np.asarray(unit_ids), times=times, Y=Y, G=G, w=w, X=X, glist=glist,
                   long=long, dropped=dropped, notes=notes, unbalanced=is_unbalanced)
@@ -1207,6 +1225,7 @@ class StaggeredDiDResults:
         c = self._cells
         out = c[["group", "time", "event_time", "estimate", "std_error"]].copy()
         crit = None
+        bootstrap = bool(bootstrap) and int(reps) != 0  # bootstrap_reps: 0 means no bootstrap
         cluster = self._boot_cluster(bootstrap, cluster)
         if bootstrap:
             se, crit, _ = self._boot(self.influence_function, reps=reps, seed=seed, cluster=cluster,
@@ -1270,10 +1289,11 @@ class StaggeredDiDResults:
         period weighted by group size, overall = mean over periods. Standard errors include the
         influence function of the estimated weights. ``bootstrap=True``: multiplier-bootstrap
         standard errors for every component and the overall ATT, and a uniform band over the
-        components (clustered on ``cluster`` if given).
+        components (clustered on ``cluster`` if given); ``reps=0`` means no bootstrap (analytic errors).
         """
         if kind not in _KINDS:
             raise ValueError(f"kind must be one of {list(_KINDS)}, not {kind!r}")
+        bootstrap = bool(bootstrap) and int(reps) != 0  # bootstrap_reps: 0 means no bootstrap
         cluster = self._boot_cluster(bootstrap, cluster)
         keys, att_c, inf_c, att_o, inf_o, notes = self._aggregate_core(kind, min_e, max_e, balance_e)
         n = inf_c.shape[0]
@@ -1482,7 +1502,9 @@ def staggered_did(data: pd.DataFrame, *, outcome: str, unit: str, time: str, gro
         codes = np.asarray(codes, dtype=np.int64)
     n_cl = n if codes is None else int(codes.max()) + 1
     if inference != "normal" and n_cl < 2:
-        raise DiDInputError(f"inference={inference!r} needs at least 2 {'clusters' if cluster else 'units'}, got {n_cl}")
+        raise DiDNotEstimable(f"cần ít nhất 2 trường (có {n_cl})",
+                              f"inference={inference!r} needs at least 2 {'clusters' if cluster else 'units'}, got {n_cl}",
+                              code="too_few_schools")
     loo: list = []
     if inference == "jackknife":
         loo = _jackknife_fits(p, frame, codes if codes is not None else np.arange(n), control=ctrl,

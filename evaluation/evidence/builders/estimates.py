@@ -269,7 +269,7 @@ def effect_overall_table(results: Sequence[tuple[str, str, Any, int, int]], reco
             facts_vi.append(f"nhóm đối chứng: {_comparison_label(comp, 'vi')}")
             facts_en.append(f"comparison group: {_comparison_label(comp, 'en')}")
         boot = (wild_bootstrap or {}).get((str(level), str(estimator)))
-        if boot is not None:
+        if boot is not None and len(boot):  # an empty frame: bootstrap_reps = 0, no bootstrap
             b = boot
             if isinstance(b, pd.DataFrame):
                 b = b[b["term"] == t].iloc[0] if (t is not None and "term" in b.columns and (b["term"] == t).any()) else b.iloc[0]
