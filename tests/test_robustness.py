@@ -244,3 +244,28 @@ def test_jackknife_on_an_unbalanced_generated_district(tmp_path):
     assert res.info["unbalanced_panel"] and res.info["dropped_units"]["unbalanced"] == 0
     lo, hi = res.conf_int().loc["ATT"]
     assert np.isfinite([lo, hi]).all() and lo < float(res.params["ATT"]) < hi
+
+
+# ---------------------------------------------------------------------------------------------
+# projections: a level that cannot be projected is a row with a reason, a zero year is skipped
+# ---------------------------------------------------------------------------------------------
+def test_projections_statuses_on_generated_districts(tmp_path):
+    from evaluation import projections as P
+    from evaluation.data import load_cohort
+    from evaluation.generator import DistrictSpec, write_district
+    from evaluation.panel import school_year_panel
+
+    path = write_district(tmp_path / "d", DistrictSpec(seed=4, n_thcs=8, n_thpt=1, n_never=(2, 0), zero_year=2025))
+    cohort = load_cohort(path)
+    panels = [school_year_panel(cohort, level=lv) for lv in ("THCS", "THPT")]
+    tab = P.projections(panels, cohort.graduates, years=[2030])
+    thpt = tab[(tab["level"] == "THPT") & (tab["measure"] == "voc_uptake")]
+    assert (thpt["status"] == NOT_ESTIMABLE).all() and thpt["estimate"].isna().all()
+    assert thpt["reason_en"].str.contains("one school").all() and thpt["reason_vi"].str.len().gt(0).all()
+    thcs = tab[(tab["level"] == "THCS") & (tab["measure"] == "voc_uptake")]
+    assert thcs["status"].isin([OK, NOT_INFORMATIVE]).all() and np.isfinite(thcs["estimate"]).all()
+    mde = P.next_review_mde_by_level(panels)
+    assert mde["THPT"]["status"] == NOT_ESTIMABLE and np.isfinite(mde["THCS"]["mde_pp"])
+    assert mde["THCS"]["n_schools"] == 8  # the design is read in 2024: 2025 has no graduates
+    words = P.projection_findings(tab, mde=mde)
+    assert any("cannot be projected" in s for s in words["en"]) and not any("nan" in s for s in words["en"])
