@@ -21,6 +21,7 @@ and turns it into a row with ``status = not_estimable`` instead of failing the r
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 __all__ = ["OK", "NOT_ESTIMABLE", "NOT_INFORMATIVE", "STATUSES", "NotEstimable", "informative_status",
@@ -40,9 +41,9 @@ class NotEstimable(ValueError):
     """An estimate the data cannot give; ``reason_vi``/``reason_en`` say why in words for a reader."""
 
     def __init__(self, reason_vi: str, reason_en: str, *, code: str = ""):
-        super().__init__(reason_en)
+        super().__init__(reason_en)  # the message names the function (``twfe: ...``) for a developer
         self.reason_vi = reason_vi
-        self.reason_en = reason_en
+        self.reason_en = re.sub(r"^[a-z_]+: ", "", reason_en)  # a reader gets the reason without it
         self.code = code
 
     def fields(self) -> dict[str, str]:
@@ -110,3 +111,49 @@ def informative_status(estimate_pp: Any, ci_low_pp: Any, ci_high_pp: Any, *, mde
             f"khoảng tin cậy 95 % quá rộng (±{half:.1f} điểm %, ngưỡng ±{limit:.1f}): chưa kết luận được",
             f"the 95 % interval is too wide (±{half:.1f} pp, threshold ±{limit:.1f}): nothing can be concluded")
     return status_fields(OK)
+
+
+#: The "too wide" bound of each estimate table (percentage points, or pp per year for ``trend``); see
+#: :func:`informative_status`. A trend whose 95 % interval spans more than +-2 pp a year cannot tell the
+#: plan's pace (about +1 pp a year) from none; effects, gaps and projected rates use +-10 pp.
+TABLE_BOUNDS_PP: dict[str, float] = {"trend": 2.0, "effect_overall": NOT_INFORMATIVE_PP,
+                                     "event_study": NOT_INFORMATIVE_PP, "equity_gaps": NOT_INFORMATIVE_PP,
+                                     "projections": NOT_INFORMATIVE_PP}
+
+
+def add_status(frame, *, estimate: str, ci_low: str = "ci_low", ci_high: str = "ci_high", scale: float = 1.0,
+               bound_pp: float = NOT_INFORMATIVE_PP, mde_pp: Any = None, reference: str | None = None):
+    """``frame`` with ``status``, ``reason_vi``, ``reason_en`` filled where ``status`` is empty (rows that
+    already carry a status keep it): :func:`informative_status` of ``estimate`` and its interval times
+    ``scale`` (100 for fractions); rows flagged by the boolean column ``reference`` are normalised
+    reference periods (``not_estimable``, "reference period, normalised to 0"). Returns a copy."""
+    out = frame.copy()
+    for c in ("status", "reason_vi", "reason_en"):
+        if c not in out.columns:
+            out[c] = None
+    for i in range(len(out)):
+        if isinstance(out["status"].iat[i], str) and out["status"].iat[i]:
+            continue
+        if reference is not None and reference in out.columns and bool(out[reference].iat[i]):
+            st = status_fields(NOT_ESTIMABLE, "kỳ tham chiếu, chuẩn hóa bằng 0", "reference period, normalised to 0")
+        else:
+            v = [out[c].iat[i] for c in (estimate, ci_low, ci_high)]
+            v = [float(x) * scale if _finite(x) else float("nan") for x in v]
+            st = informative_status(*v, mde_pp=mde_pp, bound_pp=bound_pp)
+        for k, val in st.items():
+            out.iat[i, out.columns.get_loc(k)] = val
+    for c in ("reason_vi", "reason_en"):
+        out[c] = out[c].fillna("").astype(str)
+    out["status"] = out["status"].astype(str)
+    return out
+
+
+def clip_interval_pp(frame, cols=("ci_low", "ci_high"), bound: float = 100.0):
+    """Interval bounds in percentage points clipped to the possible range -100..100 (a difference of two
+    rates cannot lie outside it). Call after :func:`add_status`, whose width test sees the unclipped interval
+    (such a row is ``not_informative``). Returns a copy."""
+    out = frame.copy()
+    for c in cols:
+        if c in out.columns:
+            out[c] = out[c].astype(float).clip(-bound, bound)
+    return out

@@ -49,6 +49,43 @@ class SectionResult:
                 f"figures {', '.join(self.figures) or '-'})")
 
 
+def attempt(fn, *args, **kwargs):
+    """``fn(*args, **kwargs)``, or the :class:`~evaluation.status.NotEstimable` it raised (an estimate the
+    data cannot give becomes a table row saying why, never a failed review)."""
+    from ..status import NotEstimable
+
+    try:
+        return fn(*args, **kwargs)
+    except NotEstimable as exc:
+        return exc
+
+
+def present_levels(review: "Review") -> list[str]:
+    """The reviewed levels that have graduates in the data (a level absent from the data has no rows)."""
+    return [lv for lv in review.params.levels if float(review.panels[lv]["graduates"].sum()) > 0]
+
+
+def level_mde(review: "Review", level: str) -> dict[str, Any]:
+    """Minimum detectable effect of the period's design for ``level`` (``power.minimum_detectable_effect``
+    with the level's schools, mean cohort and ICC over the review's years)."""
+    from ..power import estimate_icc, minimum_detectable_effect
+
+    panel = review.panels[level]
+    panel = panel[panel["graduates"] > 0]
+    return minimum_detectable_effect(n_schools=panel["school_id"].nunique(), cohort_size=panel["graduates"].mean(),
+                                     icc=estimate_icc(panel), years=len(review.params.years))
+
+
+def level_mde_pp(review: "Review", level: str) -> float | None:
+    """``level_mde``'s mde_pp, None when it cannot be computed (the not-informative rule then uses its bound)."""
+    from ..status import NotEstimable
+
+    try:
+        return float(level_mde(review, level)["mde_pp"])
+    except NotEstimable:
+        return None
+
+
 class Review:
     """The inputs of one review: the cohort and the parameters, and what every section derives
     from them (computed once, on first use)."""
