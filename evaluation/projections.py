@@ -51,7 +51,7 @@ from . import i18n
 from .contract import DESTINATIONS, UNKNOWN, VOCATIONAL_PREFIX
 from .reference import shipped_targets, target_in_force
 from .results import EstimateResults
-from .status import NOT_ESTIMABLE, OK, NotEstimable, informative_status, status_fields
+from .status import NOT_ESTIMABLE, NOT_INFORMATIVE, OK, NotEstimable, informative_status, status_fields
 
 PROJECTION_COLUMNS: tuple[str, ...] = ("level", "indicator", "year", "estimate", "ci_low", "ci_high", "target")
 PROJECTION_EXTRA: tuple[str, ...] = ("measure", "plan", "std_error", "target_met", "target_source", "destinations",
@@ -369,7 +369,7 @@ def projections(panels: Sequence[pd.DataFrame] | pd.DataFrame, graduates: pd.Dat
     target_source, destinations, status, reason_vi, reason_en, method, n_schools. ``status``
     (``evaluation.status``): ``not_estimable`` with the reason when the level's projection cannot be
     fitted (one school, fewer than three years, no comparison), ``not_informative`` when the 95 %
-    interval is wider than +-10 pp, else ``ok``.
+    interval is wider than +-10 pp or a linear projection leaves 0..1 (then cut to it), else ``ok``.
     """
     years = [int(y) for y in years]
     if not years:
@@ -431,8 +431,13 @@ def projections(panels: Sequence[pd.DataFrame] | pd.DataFrame, graduates: pd.Dat
             st = status_fields(OK)
         else:
             st = informative_status(100 * r["estimate"], 100 * r["ci_low"], 100 * r["ci_high"])
+        vals = r[["estimate", "ci_low", "ci_high"]].to_numpy(dtype=float)
+        if st["status"] != NOT_ESTIMABLE and np.any((vals < 0) | (vals > 1)):
+            st = status_fields(NOT_INFORMATIVE, "dự báo tuyến tính vượt ra ngoài khoảng có thể (0-100 %); đã cắt về "
+                               "giới hạn", "the linear projection leaves the possible range (0-100 %); cut to it")
         for k, v in st.items():
             out.iat[i, out.columns.get_loc(k)] = v
+    out[["estimate", "ci_low", "ci_high"]] = out[["estimate", "ci_low", "ci_high"]].clip(0.0, 1.0)
     return out.loc[:, [*PROJECTION_COLUMNS, *PROJECTION_EXTRA]]
 
 
