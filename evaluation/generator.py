@@ -45,6 +45,7 @@ import json
 import os
 import shutil
 import tempfile
+import zlib
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
@@ -343,6 +344,7 @@ FAMILIES: dict[str, Callable[[np.random.Generator, int], DistrictSpec]] = {
     "tiny": lambda r, s: _base(r, s, "tiny", n_thcs=int(r.integers(4, 7)), n_thpt=2, size=0.3, dtnt=False),
     "one_thpt": lambda r, s: _base(r, s, "one_thpt", n_thpt=1, dtnt=False, n_never=(2, 0)),
     "two_thpt": lambda r, s: _base(r, s, "two_thpt", n_thpt=2, dtnt=False, n_never=(2, 1)),
+    "no_thpt": lambda r, s: _base(r, s, "no_thpt", n_thpt=0, dtnt=False, n_never=(2, 0)),
     "one_thcs": lambda r, s: _base(r, s, "one_thcs", n_thcs=1, n_never=(0, 1), n_always=(0, 0), dtnt=False),
     "no_never_covered": lambda r, s: _base(r, s, "no_never_covered", n_never=(0, 0)),
     "all_at_once": lambda r, s: _base(r, s, "all_at_once", adoption="all_at_once", n_never=(0, 0),
@@ -374,5 +376,5 @@ def family_spec(family: str, seed: int) -> DistrictSpec:
     """One district of a named family (``FAMILIES``), drawn from ``seed``."""
     if family not in FAMILIES:
         raise ValueError(f"family {family!r}: expected one of {', '.join(FAMILIES)}")
-    rng = np.random.default_rng([seed, sorted(FAMILIES).index(family)])
+    rng = np.random.default_rng([seed, zlib.crc32(family.encode("utf-8"))])  # adding a family changes no other
     return FAMILIES[family](rng, seed)

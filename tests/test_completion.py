@@ -1,7 +1,7 @@
 """Every valid district gets a complete review (issue 11): the sections run in process on generated districts
 of every family (``evaluation.generator``) and each estimate table says what it could and could not estimate.
 
-Fast: one small district per family (CI). Slow (``make bench``): 13 seeds per family, 208 districts, seeds
+Fast: one small district per family (CI). Slow (``make bench``): 13 seeds per family, 221 districts, seeds
 the fast test never uses.
 """
 from __future__ import annotations
