@@ -269,3 +269,22 @@ def test_projections_statuses_on_generated_districts(tmp_path):
     assert mde["THCS"]["n_schools"] == 8  # the design is read in 2024: 2025 has no graduates
     words = P.projection_findings(tab, mde=mde)
     assert any("cannot be projected" in s for s in words["en"]) and not any("nan" in s for s in words["en"])
+
+
+def test_twfe_and_event_study_keep_every_school_of_an_unbalanced_panel(tmp_path):
+    """Fixed effects are absorbed by alternating projections, so schools that open, close, merge or miss a year stay
+    in the two-way and event-study regressions with the years they have."""
+    from evaluation.data import load_cohort
+    from evaluation.effects import event_study, twfe
+    from evaluation.generator import family_spec, write_district
+    from evaluation.panel import school_year_panel
+
+    path = write_district(tmp_path / "u", family_spec("unbalanced", 6))
+    panel = school_year_panel(load_cohort(path), level="THCS")
+    panel = panel[panel["graduates"] > 0]
+    per = panel.groupby("school_id")["year"].nunique()
+    assert (per < per.max()).sum() >= 2  # some schools have fewer years
+    tw = twfe(panel, cov_type="cluster")
+    es = event_study(panel, cov_type="cluster")
+    assert tw.info["n_obs"] == len(panel) and tw.info["n_clusters"] == len(per)
+    assert es.info["n_clusters"] == len(per)
