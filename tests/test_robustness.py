@@ -288,3 +288,21 @@ def test_twfe_and_event_study_keep_every_school_of_an_unbalanced_panel(tmp_path)
     es = event_study(panel, cov_type="cluster")
     assert tw.info["n_obs"] == len(panel) and tw.info["n_clusters"] == len(per)
     assert es.info["n_clusters"] == len(per)
+
+
+def test_did_with_no_estimable_post_cell_is_not_estimable():
+    """Found by the 221-district run: every school covered in 2019 and the only never-covered one opening later, so
+    no comparison exists in 2018; every post-treatment ATT(g,t) is NaN and the review needs a reason, not a crash."""
+    from evaluation.effects.did import DiDNotEstimable
+
+    rows = []
+    for s in range(6):
+        for t in range(2018, 2024):
+            if s == 5 and t < 2020:
+                continue  # the never-covered school opens in 2020
+            rows.append(dict(u=s, t=t, g=0 if s == 5 else 2019, y=0.2 + 0.01 * s + 0.02 * (s < 5 and t >= 2019)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(DiDNotEstimable) as e:
+            staggered_did(pd.DataFrame(rows), outcome="y", unit="u", time="t", group="g", control="never")
+    assert "no comparison units in the base period" in e.value.reason_en and e.value.reason_vi

@@ -1492,6 +1492,11 @@ def staggered_did(data: pd.DataFrame, *, outcome: str, unit: str, time: str, gro
                  allow_unbalanced_panel=bool(allow_unbalanced_panel))
     frame, inf, failures = _att_gt(p, control=ctrl, est_method=est_method, base_period=base_period,
                                    anticipation=anticipation)
+    usable = frame["post"].to_numpy() & np.isfinite(frame["estimate"].to_numpy()) & np.all(np.isfinite(inf), axis=0)
+    if not usable.any():
+        why = "; ".join(sorted({f.split(": ", 1)[1].split(";")[0] for f in failures if ": " in f})) or "no cell"
+        raise DiDNotEstimable("không ước lượng được ô nhóm-năm nào sau khi bao phủ (thiếu trường so sánh trong các năm "
+                              "đó)", f"no post-treatment ATT(g,t) can be estimated ({why})", code="no_comparison")
     pretest = _pretest(frame, inf, anticipation)
     n, T = p.Y.shape
     notes = list(p.notes) + failures
