@@ -13,6 +13,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ORDER = ("bench_load.py", "bench_estimators.py", "bench_review.py", "bench_batch.py", "bench_national.py",
+         "bench_completion.py",
          "monte_carlo.py")
 
 

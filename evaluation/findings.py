@@ -9,6 +9,7 @@ with the number it states and the table it comes from. ``findings_table`` turns 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -119,6 +120,27 @@ def _coverage_findings(tables: Mapping[str, pd.DataFrame]) -> list[Finding]:
     return out
 
 
+def _status_finding(topic: str, r: Any, what_vi: str, what_en: str, unit: str, source: str,
+                    value: str | None = None) -> "Finding | None":
+    """The finding of a row whose ``status`` is not ``ok`` (``evaluation.status``), in words: what cannot be
+    estimated and why, or that the interval is too wide to conclude; None for an ``ok`` row."""
+    status = getattr(r, "status", "ok")
+    if not isinstance(status, str) or status in ("", "ok"):
+        return None
+    reason_vi = str(getattr(r, "reason_vi", "") or "").strip().rstrip(".")
+    reason_en = str(getattr(r, "reason_en", "") or "").strip().rstrip(".")
+    v = getattr(r, value) if value else (getattr(r, "estimate_pp", None) if topic != "trend" else r.estimate_pp_per_year)
+    if status == "not_estimable":
+        vi = f"{r.level}: chưa ước lượng được {what_vi}" + (f": {reason_vi}" if reason_vi else "") + "."
+        en = f"{r.level}: {what_en} cannot be estimated" + (f": {reason_en}" if reason_en else "") + "."
+        return Finding(topic, r.level, vi, en, float("nan"), unit, source)
+    vi = (f"{r.level}: ước lượng {what_vi} là {_num(v, 'vi', 2)} điểm % nhưng chưa đủ thông tin để kết luận "
+          f"(KTC 95 %: {_ci(r.ci_low, r.ci_high, 'vi')}" + (f"; {reason_vi}" if reason_vi else "") + ").")
+    en = (f"{r.level}: {what_en} is estimated at {_num(v, 'en', 2)} pp but is not informative "
+          f"(95 % CI {_ci(r.ci_low, r.ci_high, 'en')}" + (f"; {reason_en}" if reason_en else "") + ").")
+    return Finding(topic, r.level, vi, en, float(v), unit, source)
+
+
 def _trend_findings(tables: Mapping[str, pd.DataFrame]) -> list[Finding]:
     df = tables["trend"]
     if "recommended" in df.columns:  # findings cite the recommended row only (annual-rate regression)
@@ -127,10 +149,9 @@ def _trend_findings(tables: Mapping[str, pd.DataFrame]) -> list[Finding]:
         df = df[df["model"] == "glm_binomial"] if (df["model"] == "glm_binomial").any() else df
     out: list[Finding] = []
     for r in df.sort_values("level").itertuples(index=False):
-        if "status" in df.columns and str(getattr(r, "status")) not in ("ok", "nan", ""):
-            vi = f"Xu hướng sau {r.level}: {getattr(r, 'reason_vi', '')}."
-            en = f"Trend after {r.level}: {getattr(r, 'reason_en', '')}."
-            out.append(Finding("trend", r.level, vi, en, float("nan"), "pp per year", "trend"))
+        said = _status_finding("trend", r, "xu hướng tỷ lệ học nghề", "the trend of uptake", "pp per year", "trend")
+        if said is not None:
+            out.append(said)
             continue
         vi = (f"Xu hướng sau {r.level}: tỷ lệ học nghề thay đổi {_num(r.estimate_pp_per_year, 'vi', 2)} điểm % mỗi năm "
               f"(KTC 95 %: {_ci(r.ci_low, r.ci_high, 'vi')}), đã tính đến năm 2020-2021 bất thường.")
@@ -159,6 +180,11 @@ def _effect_findings(tables: Mapping[str, pd.DataFrame]) -> list[Finding]:
     df = df[df["recommended"].astype(bool)]
     out: list[Finding] = []
     for r in df.sort_values("level").itertuples(index=False):
+        said = _status_finding("effect", r, "tác động của giáo viên tư vấn lên tỷ lệ học nghề",
+                               "the effect of a trained counselor on uptake", "pp", "effect_overall")
+        if said is not None:
+            out.append(said)
+            continue
         name_vi, name_en = value_label("estimator", r.estimator, "vi"), value_label("estimator", r.estimator, "en")
         if r.ci_low > 0 or r.ci_high < 0:
             verb_vi = "tăng" if r.estimate_pp > 0 else "giảm"
@@ -187,6 +213,11 @@ def _equity_findings(tables: Mapping[str, pd.DataFrame]) -> list[Finding]:
         rows = df[(df["dimension"] == dim) & (df["group"] == group)].sort_values("level")
         for r in rows.itertuples(index=False):
             g_vi, g_en = value_label(dim, group, "vi"), value_label(dim, group, "en")
+            if getattr(r, "status", "ok") == "not_estimable":
+                said = _status_finding("equity", r, f"chênh lệch của nhóm {g_vi}", f"the gap of {g_en} students", "pp",
+                                       "equity_gaps", value="gap_pp")
+                out.append(said)
+                continue
             ref_vi, ref_en = value_label(dim, r.reference, "vi"), value_label(dim, r.reference, "en")
             clear = r.ci_low > 0 or r.ci_high < 0
             dir_vi = "cao hơn" if r.gap_pp > 0 else "thấp hơn"

@@ -23,7 +23,11 @@ ICC (``estimate_icc``)
     with groups j of n_j graduates, y_j vocational, p_j = y_j/n_j, p = sum y / N, k groups:
     MSB = sum n_j (p_j - p)^2 / (k - 1), MSW = sum n_j p_j (1 - p_j) / (N - k),
     n0 = (N - sum n_j^2 / N) / (k - 1), ICC = (MSB - MSW) / (MSB + (n0 - 1) MSW).
-    It can be negative in small samples (then no clustering is detectable).
+    It can be negative in small samples (then no clustering is detectable); by the usual
+    convention ``minimum_detectable_effect`` then uses 0 (``icc_estimated`` keeps the value given).
+Not estimable (``evaluation.status.NotEstimable``, a ``ValueError`` with a reason in Vietnamese and
+English): fewer than 2 schools (``method="t"``: fewer than 3), or for the ICC fewer than 2 schools
+with graduates.
 """
 from __future__ import annotations
 
@@ -33,6 +37,8 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 from statsmodels.stats.power import NormalIndPower, TTestIndPower
+
+from .status import NotEstimable
 
 METHODS = ("normal", "t")
 
@@ -62,10 +68,15 @@ def minimum_detectable_effect(*, n_schools: int, cohort_size: float, icc: float,
     """
     if method not in METHODS:
         raise ValueError(f"minimum_detectable_effect: method {method!r}: expected one of {', '.join(METHODS)}")
-    n_schools = _check("n_schools", n_schools, 2, np.inf)
+    n_schools = _check("n_schools", n_schools, 0, np.inf)
+    if n_schools < 2:
+        raise NotEstimable(f"cần ít nhất 2 trường để tính hiệu quả tối thiểu phát hiện được (có {n_schools:g})",
+                           f"the minimum detectable effect needs at least 2 schools ({n_schools:g} given)",
+                           code="too_few_schools")
     cohort_size = _check("cohort_size", cohort_size, 0, np.inf, lo_open=True)
     years = _check("years", years, 1, np.inf)
-    icc = _check("icc", icc, 0, 1)
+    icc_estimated = _check("icc", icc, -1, 1)
+    icc = max(icc_estimated, 0.0)  # an ANOVA estimate below 0 means no detectable clustering: 0 by convention
     share = _check("share_treated", share_treated, 0, 1, lo_open=True, hi_open=True)
     alpha = _check("alpha", alpha, 0, 1, lo_open=True, hi_open=True)
     power = _check("power", power, alpha, 1, lo_open=True, hi_open=True)
@@ -81,14 +92,16 @@ def minimum_detectable_effect(*, n_schools: int, cohort_size: float, icc: float,
         mde = float(d) * sigma
     else:
         if k1 + k0 < 3:
-            raise ValueError("minimum_detectable_effect: method 't' needs at least 3 schools")
+            raise NotEstimable(f"phương pháp 't' cần ít nhất 3 trường (có {k1 + k0:g})",
+                               f"minimum_detectable_effect: method 't' needs at least 3 schools ({k1 + k0:g} given)",
+                               code="too_few_schools")
         d = TTestIndPower().solve_power(effect_size=None, nobs1=k1, alpha=alpha, power=power, ratio=k0 / k1,
                                         alternative="two-sided")
         mde = float(d) * sigma * np.sqrt(deff / m)
     return {"mde": mde, "mde_pp": 100.0 * mde, "design_effect": deff, "students_per_school": m,
             "n_students": n1 + n0, "effective_n": (n1 + n0) / deff, "n_treated_schools": k1,
             "n_control_schools": k0, "n_schools": n_schools, "cohort_size": cohort_size, "years": years,
-            "icc": icc, "share_treated": share, "alpha": alpha, "power": power, "baseline_rate": p,
+            "icc": icc, "icc_estimated": icc_estimated, "share_treated": share, "alpha": alpha, "power": power, "baseline_rate": p,
             "method": method}
 
 
@@ -126,8 +139,10 @@ def estimate_icc(panel: pd.DataFrame, *, successes: str = "vocational", trials: 
     y = g[successes].to_numpy(dtype="float64")
     k, N = len(n), n.sum()
     if k < 2 or N - k <= 0:
-        raise ValueError(f"estimate_icc: need at least 2 groups with graduates and more graduates than groups "
-                         f"(groups {k}, graduates {N:g})")
+        raise NotEstimable(f"cần ít nhất 2 trường có học sinh tốt nghiệp để ước lượng hệ số tương quan nội trường "
+                           f"(có {k} trường, {N:g} học sinh)",
+                           f"estimate_icc: need at least 2 groups with graduates and more graduates than groups "
+                           f"(groups {k}, graduates {N:g})", code="too_few_schools")
     pj, p = y / n, y.sum() / N
     msb = float(np.sum(n * (pj - p) ** 2) / (k - 1))
     msw = float(np.sum(n * pj * (1 - pj)) / (N - k))

@@ -61,9 +61,11 @@ from . import i18n
 from .contract import DESTINATIONS, UNKNOWN, VOCATIONAL_PREFIX
 from .reference import shipped_targets, target_in_force
 from .results import EstimateResults
+from .status import NOT_ESTIMABLE, NOT_INFORMATIVE, OK, NotEstimable, informative_status, status_fields
 
 PROJECTION_COLUMNS: tuple[str, ...] = ("level", "indicator", "year", "estimate", "ci_low", "ci_high", "target")
 PROJECTION_EXTRA: tuple[str, ...] = ("measure", "plan", "std_error", "target_met", "target_source", "destinations",
+                                     "status", "reason_vi", "reason_en",
                                      "method", "n_schools")
 PLANS: tuple[str, ...] = ("status_quo", "full_coverage")
 
@@ -249,7 +251,8 @@ def fit_projection(panel: pd.DataFrame, *, successes: str = "vocational", trials
         raise ValueError("fit_projection: the panel holds several levels; fit one level at a time")
     d = panel.loc[panel[trials].astype("float64") > 0].sort_values(["school_id", "year"]).reset_index(drop=True)
     if d["year"].nunique() < 3:
-        raise ValueError("fit_projection: a projection needs three years of data or more")
+        raise NotEstimable("dự báo cần số liệu của ít nhất ba năm",
+                           "fit_projection: a projection needs three years of data or more", code="one_cohort")
     n = d[trials].to_numpy(dtype="float64")
     y = d[successes].to_numpy(dtype="float64") / n
     t = d["year"].to_numpy(dtype="float64")
@@ -266,19 +269,25 @@ def fit_projection(panel: pd.DataFrame, *, successes: str = "vocational", trials
     names = list(cols)
     keep = X.std(axis=0) > 0
     if not keep[0]:
-        raise ValueError("fit_projection: the year does not vary")
+        raise NotEstimable("năm không thay đổi trong số liệu", "fit_projection: the year does not vary",
+                           code="no_variation")
     X, names = X[:, keep], [nm for nm, k in zip(names, keep) if k]
     groups, uniq = pd.factorize(d["school_id"].astype(str))
     G = len(uniq)
     if G < 2:
-        raise ValueError("fit_projection: one school only; cluster-robust errors need two or more")
+        raise NotEstimable("chỉ có một trường: dự báo cần ít nhất hai trường",
+                           "fit_projection: one school only; cluster-robust errors need two or more",
+                           code="too_few_schools")
     Ni = np.bincount(groups, weights=n)
     xbar = np.vstack([np.bincount(groups, weights=n * X[:, j]) / Ni for j in range(X.shape[1])]).T
     ybar = np.bincount(groups, weights=n * y) / Ni
     Xt, yt = X - xbar[groups], y - ybar[groups]
     A = (Xt * n[:, None]).T @ Xt
     if np.linalg.matrix_rank(A) < A.shape[1]:
-        raise ValueError("fit_projection: the trend and the event times are collinear (no untreated comparison?)")
+        raise NotEstimable("xu hướng và số năm kể từ khi bao phủ trùng lặp tuyến tính (mọi trường được bao phủ cùng "
+                           "lúc, không có trường so sánh)",
+                           "fit_projection: the trend and the event times are collinear (no untreated comparison?)",
+                           code="collinear")
     b = np.linalg.solve(A, (Xt * n[:, None]).T @ yt)
     resid = yt - Xt @ b
     scores = np.vstack([np.bincount(groups, weights=n * resid * Xt[:, j], minlength=G) for j in range(X.shape[1])]).T
@@ -445,8 +454,10 @@ def projections(panels: Sequence[pd.DataFrame] | pd.DataFrame, graduates: pd.Dat
     counts other destinations] then ``PROJECTION_EXTRA``: measure, plan, std_error,
     target_met (three-valued, ``target_met_status``: ``met`` when even the interval's low end reaches the
     target, ``not_met`` when even its high end falls short, ``not_determined`` when the interval straddles
-    it; NA without target),
-    target_source, destinations, method, n_schools.
+    it; NA without target), target_source, destinations, status, reason_vi, reason_en, method, n_schools.
+    ``status`` (``evaluation.status``): ``not_estimable`` with the reason when the level's projection cannot
+    be fitted (one school, fewer than three years, no comparison), ``not_informative`` when the 95 %
+    interval is wider than +-10 pp or a linear projection leaves 0..1 (then cut to it), else ``ok``.
     """
     years = [int(y) for y in years]
     if not years:
@@ -462,7 +473,19 @@ def projections(panels: Sequence[pd.DataFrame] | pd.DataFrame, graduates: pd.Dat
                 continue
             dests = measure_destinations(measure, level=lvl, year=max(years), targets=targets)
             p = add_destination_count(panel, graduates, destinations=dests, name="_counted")
-            model = fit_projection(p, successes="_counted")
+            try:
+                model = fit_projection(p, successes="_counted")
+            except NotEstimable as exc:  # a row per plan and year saying why, not a failed review
+                for plan in PLANS:
+                    for y in years:
+                        rows.append({"level": lvl, "indicator": measure if plan == "status_quo" else f"{measure}_{plan}",
+                                     "year": y, "estimate": np.nan, "ci_low": np.nan, "ci_high": np.nan,
+                                     "target": _target_row(targets, ind, lvl, y, dests)[0], "measure": measure,
+                                     "plan": plan, "std_error": np.nan, "target_source": "",
+                                     "destinations": ";".join(dests) or "voc_*", "method": "projection_lpm",
+                                     "n_schools": int(panel["school_id"].nunique()), "status": NOT_ESTIMABLE,
+                                     "reason_vi": exc.reason_vi, "reason_en": exc.reason_en})
+                continue
             for plan in PLANS:
                 pr = model.project(years, plan=plan, plan_year=plan_year, level=level)
                 for r in pr.itertuples(index=False):
@@ -483,6 +506,24 @@ def projections(panels: Sequence[pd.DataFrame] | pd.DataFrame, graduates: pd.Dat
     out = pd.DataFrame(rows)
     out["target_met"] = target_met_status(out["ci_low"], out["ci_high"], out["target"])
     out["n_schools"] = out["n_schools"].astype("int64")
+    if "status" not in out.columns:
+        out["status"] = None
+    for c in ("reason_vi", "reason_en"):
+        out[c] = out[c].fillna("") if c in out.columns else ""
+    todo = out["status"].isna()
+    for i in np.flatnonzero(todo.to_numpy()):
+        r = out.iloc[i]
+        if r["method"] == "counted" and np.isfinite(r["estimate"]):
+            st = status_fields(OK)
+        else:
+            st = informative_status(100 * r["estimate"], 100 * r["ci_low"], 100 * r["ci_high"])
+        vals = r[["estimate", "ci_low", "ci_high"]].to_numpy(dtype=float)
+        if st["status"] != NOT_ESTIMABLE and np.any((vals < 0) | (vals > 1)):
+            st = status_fields(NOT_INFORMATIVE, "dự báo tuyến tính vượt ra ngoài khoảng có thể (0-100 %); đã cắt về "
+                               "giới hạn", "the linear projection leaves the possible range (0-100 %); cut to it")
+        for k, v in st.items():
+            out.iat[i, out.columns.get_loc(k)] = v
+    out[["estimate", "ci_low", "ci_high"]] = out[["estimate", "ci_low", "ci_high"]].clip(0.0, 1.0)
     return out.loc[:, [*PROJECTION_COLUMNS, *PROJECTION_EXTRA]]
 
 
@@ -543,7 +584,10 @@ def next_review_mde(panel: pd.DataFrame, *, years: int = 5, share_treated: float
     ``power.minimum_detectable_effect``'s dict (mde [fraction], mde_pp) plus icc_estimated."""
     from .power import estimate_icc, minimum_detectable_effect
 
-    last = int(panel["year"].max())
+    with_grads = panel.loc[panel[trials] > 0, "year"]
+    if with_grads.empty:
+        raise NotEstimable("không có học sinh tốt nghiệp", "next_review_mde: no graduates", code="no_graduates")
+    last = int(with_grads.max())  # the last year with graduates (a year whose counts are all 0 is skipped)
     cur = panel.loc[(panel["year"] == last) & (panel[trials] > 0)]
     icc = estimate_icc(panel, successes=successes, trials=trials)
     base = float(cur[successes].sum() / cur[trials].sum())
@@ -575,6 +619,10 @@ def projection_findings(table: pd.DataFrame, *, year: int | None = None,
              "counselor_coverage": ("tỷ lệ trường có GV tư vấn", "counselor coverage")}
     for r in t.loc[t["plan"] == "status_quo"].itertuples(index=False):
         nv, ne = names.get(r.measure, (r.measure, r.measure))
+        if getattr(r, "status", "ok") == NOT_ESTIMABLE:
+            vi.append(f"{r.level}: chưa dự báo được {nv} năm {year}: {r.reason_vi}.")
+            en.append(f"{r.level}: {ne} in {year} cannot be projected: {r.reason_en}.")
+            continue
         if r.method == "counted":
             vi.append(f"{r.level}: nếu không có thêm trường nào có GV tư vấn, {nv} năm {year} là {_pct(r.estimate, 'vi')}.")
             en.append(f"{r.level}: if no further school gets a trained counselor, {ne} in {year} stays at {_pct(r.estimate, 'en')}.")
@@ -594,6 +642,9 @@ def projection_findings(table: pd.DataFrame, *, year: int | None = None,
         if n["status"] == "already_met":
             vi.append(f"{lv}: chỉ tiêu {_pct(n['target'], 'vi')} năm {n['year']} đạt ngay cả khi không mở rộng GV tư vấn.")
             en.append(f"{lv}: the {_pct(n['target'], 'en')} target for {n['year']} is met without more counselors.")
+        elif n["status"] == "not_estimable":
+            vi.append(f"{lv}: chưa ước lượng được mức bao phủ cần thiết để đạt chỉ tiêu năm {n['year']}: {n['reason_vi']}.")
+            en.append(f"{lv}: the coverage needed for the {n['year']} target cannot be estimated: {n['reason_en']}.")
         elif n["status"] == "reachable":
             vi.append(f"{lv}: để đạt {_pct(n['target'], 'vi')} năm {n['year']}, cần tăng tỷ lệ trường có GV tư vấn thêm "
                       f"{_pct(n['increase'], 'vi')} (theo KTC của tác động: {_pct(n['increase_low'], 'vi')} đến "
@@ -607,6 +658,10 @@ def projection_findings(table: pd.DataFrame, *, year: int | None = None,
             en.append(f"{lv}: more counselors alone cannot reach {_pct(n['target'], 'en')} in {n['year']} "
                       f"(projected with full coverage: {_pct(n['full_coverage'], 'en')}).")
     for lv, m in (mde or {}).items():
+        if m.get("status", "ok") != "ok":
+            vi.append(f"{lv}: chưa tính được hiệu quả tối thiểu phát hiện được cho kỳ đánh giá sau: {m['reason_vi']}.")
+            en.append(f"{lv}: the next review's minimum detectable effect cannot be computed: {m['reason_en']}.")
+            continue
         vi.append(f"{lv}: với {int(m['n_schools'])} trường và {int(m['years'])} khóa, kỳ đánh giá sau phát hiện được tác động "
                   f"từ {i18n.pp(m['mde_pp'], 'vi')} trở lên (độ mạnh 80 %).")
         en.append(f"{lv}: with {int(m['n_schools'])} schools and {int(m['years'])} cohorts, the next review detects effects of "
@@ -634,7 +689,12 @@ def needed_for_targets(panels: Sequence[pd.DataFrame] | pd.DataFrame, graduates:
             if np.isnan(tgt):
                 continue
             p = add_destination_count(panel, graduates, destinations=dests, name="_counted")
-            res = coverage_needed(fit_projection(p, successes="_counted"), target=tgt, year=year, plan_year=plan_year)
+            try:
+                res = coverage_needed(fit_projection(p, successes="_counted"), target=tgt, year=year,
+                                      plan_year=plan_year)
+            except NotEstimable as exc:
+                res = {"status": "not_estimable", "target": tgt, "year": year, "reason_vi": exc.reason_vi,
+                       "reason_en": exc.reason_en}
             out.append({"level": lvl, "measure": measure, "target_source": src, **res})
     return out
 
@@ -643,4 +703,11 @@ def next_review_mde_by_level(panels: Sequence[pd.DataFrame] | pd.DataFrame, **op
     """``next_review_mde`` of each level's panel (a stacked frame is split by level): {level: dict}."""
     if isinstance(panels, pd.DataFrame):
         panels = [g for _, g in panels.groupby("level", sort=True)]
-    return {str(p["level"].iloc[0]): next_review_mde(p, **options) for p in panels}
+    out = {}
+    for p in panels:
+        try:
+            out[str(p["level"].iloc[0])] = next_review_mde(p, **options)
+        except NotEstimable as exc:  # e.g. fewer than 3 schools for the t method
+            out[str(p["level"].iloc[0])] = {"status": "not_estimable", "reason_vi": exc.reason_vi,
+                                            "reason_en": exc.reason_en, "mde": float("nan"), "mde_pp": float("nan")}
+    return out

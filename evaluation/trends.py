@@ -60,6 +60,7 @@ from scipy import stats
 from scipy.special import expit
 
 from .results import EstimateResults
+from .status import NotEstimable
 
 TREND_COLUMNS: tuple[str, ...] = ("level", "model", "estimate_pp_per_year", "std_error", "ci_low", "ci_high",
                                   "p_value", "n_obs", "n_clusters")
@@ -338,7 +339,8 @@ def fit_trend(panel: pd.DataFrame, *, successes: str = "vocational", trials: str
     if start_year is not None:
         d = d.loc[d[time] >= start_year]
     if d.empty:
-        raise ValueError("fit_trend: no rows with graduates to fit")
+        raise NotEstimable("không có học sinh tốt nghiệp để ước lượng xu hướng",
+                           "fit_trend: no rows with graduates to fit", code="no_graduates")
     y = d[successes].to_numpy(dtype="float64")
     n = d[trials].to_numpy(dtype="float64")
     if np.any(y < 0) or np.any(y > n):
@@ -346,12 +348,16 @@ def fit_trend(panel: pd.DataFrame, *, successes: str = "vocational", trials: str
         raise ValueError(f"fit_trend: row {d.index[i]}, column {successes}, value {y[i]:g}: expected 0..{trials} ({n[i]:g})")
     t = d[time].to_numpy(dtype="float64")
     if np.unique(t).size < 2:
-        raise ValueError(f"fit_trend: column {time} has a single value ({t[0]:g}); a trend needs two years or more")
+        raise NotEstimable(f"chỉ có số liệu của một năm ({t[0]:g}); xu hướng cần ít nhất hai năm",
+                           f"fit_trend: column {time} has a single value ({t[0]:g}); a trend needs two years or more",
+                           code="one_cohort")
     origin = float(t.min())
     groups = pd.factorize(d[cluster])[0]
     n_clusters = int(groups.max() + 1)
     if n_clusters < 2:
-        raise ValueError(f"fit_trend: column {cluster} has a single cluster; cluster-robust errors need two or more")
+        raise NotEstimable("chỉ có một trường: sai số chuẩn theo cụm trường cần ít nhất hai trường",
+                           f"fit_trend: column {cluster} has a single cluster; cluster-robust errors need two or more",
+                           code="too_few_schools")
     dip = np.isin(t, np.asarray(list(dip_years), dtype="float64")).astype("float64")
     use_dip = 0 < dip.sum() < len(dip)
     cols = {"const": np.ones_like(t), "year": t - origin}

@@ -248,7 +248,7 @@ def test_unbalanced_missing_and_early_units_are_dropped_and_recorded(frames):
                                                         d.loc[d["countyreal"] == ids[1], "lemp"])
     early = d["countyreal"] == ids[2]
     d.loc[early, "first.treat"] = 2003  # treated in the first period
-    res = staggered_did(d, **MPDTA, control="never")
+    res = staggered_did(d, **MPDTA, control="never", allow_unbalanced_panel=False)  # R did's default
     assert res.info["dropped_units"] == {"missing_values": 1, "unbalanced": 1, "treated_in_first_period": 1}
     assert res.info["n_units"] == 497 and res.info["n_obs"] == 497 * 5
     assert any("not observed in all 5 periods" in n for n in res.notes)

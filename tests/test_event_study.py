@@ -4,6 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+
+from evaluation.status import NotEstimable
 from numpy.testing import assert_allclose
 from scipy import stats
 
@@ -130,9 +132,10 @@ def test_other_reference_and_window():
 
 
 def test_errors_are_clear():
-    df = simulate(cohorts=(2020, 2022), seed=9)  # no never-treated school and all window periods present
-    with pytest.raises(ValueError, match="collinear"):
-        event_study(df, bin_endpoints=False, window=(-3, 3))
+    df = simulate(cohorts=(2020, 2022), seed=9)  # no never-treated school: a second term is normalised (fixest)
+    assert event_study(df, bin_endpoints=False, window=(-3, 3)).info["normalised"] == (-3, -2)  # two cohorts: 2 dims
+    with pytest.raises(NotEstimable, match="collinear"):  # one adoption year, no comparison: nothing estimable
+        event_study(simulate(cohorts=(2021,), seed=9), bin_endpoints=False, window=(-3, 3))
     bad = simulate(seed=10)
     bad.loc[bad.index[0], "first_covered"] = 2019 if bad.first_covered.iloc[0] != 2019 else 2020
     with pytest.raises(ValueError, match="must be constant within school_id"):

@@ -49,8 +49,9 @@ from pandas.api.types import is_bool_dtype, is_numeric_dtype
 from scipy import stats
 
 from evaluation.results import EstimateResults, Reported, Summary, TestResult
+from evaluation.status import NotEstimable
 
-__all__ = ["staggered_did", "StaggeredDiDResults", "AggregateResults", "DiDInputError"]
+__all__ = ["staggered_did", "StaggeredDiDResults", "AggregateResults", "DiDInputError", "DiDNotEstimable"]
 
 #: Standard errors at or below this are treated as "not estimable" (R did's threshold).
 _SE_TOL = math.sqrt(np.finfo(float).eps) * 10
@@ -84,6 +85,11 @@ _INFERENCE = {
 
 class DiDInputError(ValueError):
     """The data given to :func:`staggered_did` cannot be used; the message names column and value."""
+
+
+class DiDNotEstimable(DiDInputError, NotEstimable):
+    """Valid data from which no group-time ATT can be estimated (no treated group with a pre-period, no
+    comparison, ...): a :class:`~evaluation.status.NotEstimable` with reasons in Vietnamese and English."""
 
 
 # --------------------------------------------------------------------------------------
@@ -202,6 +208,143 @@ def _reg_did_panel(dy, D, X, w):
 _ESTIMATORS = {"dr": _drdid_panel, "ipw": _ipw_did_panel, "reg": _reg_did_panel}
 
 
+# --------------------------------------------------------------------------------------
+# 2x2 repeated cross-section estimators (ports of DRDID's drdid_rc, std_ipw_did_rc, reg_did_rc),
+# used on unbalanced panels as R did does with allow_unbalanced_panel = TRUE. One row per
+# observation; ``post`` = 1 for the later period of the 2x2. Influence functions are per row.
+# --------------------------------------------------------------------------------------
+def _ols_rep(X, sel_w, resid, M):
+    """``asy.lin.rep.ols %*% M`` of DRDID for the regression on the rows weighted by ``sel_w``."""
+    n = len(resid)
+    XpX = (X * sel_w[:, None]).T @ X / n
+    return (sel_w * resid) * (X @ np.linalg.solve(XpX, M))
+
+
+def _cell_fit(y, X, sel_w):
+    """Fitted values over all rows of the weighted OLS on the rows with ``sel_w > 0`` (DRDID's ``wols_rc``)."""
+    s = sel_w > 0
+    return X @ _wls(y[s], X[s], sel_w[s])
+
+
+def _drdid_rc(y, post, D, X, w):
+    ps, trim = _trimmed_pscore(D, X, w)
+    pre = 1.0 - post
+    ycp = _cell_fit(y, X, w * (1 - D) * pre)
+    ycq = _cell_fit(y, X, w * (1 - D) * post)
+    yc = post * ycq + pre * ycp
+    ytp = _cell_fit(y, X, w * D * pre)
+    ytq = _cell_fit(y, X, w * D * post)
+    odds = ps / (1.0 - ps)
+    w_tp, w_tq = trim * w * D * pre, trim * w * D * post
+    w_cp, w_cq = trim * w * odds * (1 - D) * pre, trim * w * odds * (1 - D) * post
+    w_d, w_dt1, w_dt0 = trim * w * D, trim * w * D * post, trim * w * D * pre
+    if min(w_tp.sum(), w_tq.sum(), w_cp.sum(), w_cq.sum()) <= 0:
+        raise _CellFailure("no treated or no comparison weight left after trimming")
+    eta = {k: wk * r / wk.mean() for k, wk, r in (("tp", w_tp, y - yc), ("tq", w_tq, y - yc), ("cp", w_cp, y - yc),
+                                                  ("cq", w_cq, y - yc), ("dq", w_d, ytq - ycq),
+                                                  ("dt1", w_dt1, ytq - ycq), ("dp", w_d, ytp - ycp),
+                                                  ("dt0", w_dt0, ytp - ycp))}
+    a = {k: v.mean() for k, v in eta.items()}
+    att = (a["tq"] - a["tp"]) - (a["cq"] - a["cp"]) + (a["dq"] - a["dt1"]) - (a["dp"] - a["dt0"])
+    wc_pre, wc_post = w * (1 - D) * pre, w * (1 - D) * post
+    wt_pre, wt_post = w * D * pre, w * D * post
+    r_cp, r_cq, r_tp, r_tq = y - ycp, y - ycq, y - ytp, y - ytq
+
+    def col_mean(v):
+        return (X * v[:, None]).mean(axis=0)
+
+    # treated part
+    inf_tp = eta["tp"] - w_tp * a["tp"] / w_tp.mean()
+    inf_tq = eta["tq"] - w_tq * a["tq"] / w_tq.mean()
+    M1q = -col_mean(w_tq * post) / w_tq.mean()
+    M1p = -col_mean(w_tp * pre) / w_tp.mean()
+    inf_treat = inf_tq - inf_tp + _ols_rep(X, wc_post, r_cq, M1q) - _ols_rep(X, wc_pre, r_cp, M1p)
+    # comparison part
+    inf_cp = eta["cp"] - w_cp * a["cp"] / w_cp.mean()
+    inf_cq = eta["cq"] - w_cq * a["cq"] / w_cq.mean()
+    M2p = col_mean(w_cp * (y - yc - a["cp"])) / w_cp.mean()
+    M2q = col_mean(w_cq * (y - yc - a["cq"])) / w_cq.mean()
+    M3q = -col_mean(w_cq * post) / w_cq.mean()
+    M3p = -col_mean(w_cp * pre) / w_cp.mean()
+    inf_cont = (inf_cq - inf_cp + _ps_rep_dot(X, D, w, ps, M2q - M2p)
+                + _ols_rep(X, wc_post, r_cq, M3q) - _ols_rep(X, wc_pre, r_cp, M3p))
+    # local-efficiency adjustment
+    inf_eff = ((eta["dq"] - w_d * a["dq"] / w_d.mean()) - (eta["dt1"] - w_dt1 * a["dt1"] / w_dt1.mean())
+               - ((eta["dp"] - w_d * a["dp"] / w_d.mean()) - (eta["dt0"] - w_dt0 * a["dt0"] / w_dt0.mean())))
+    mom_q = col_mean(w_d / w_d.mean() - w_dt1 / w_dt1.mean())
+    mom_p = col_mean(w_d / w_d.mean() - w_dt0 / w_dt0.mean())
+    inf_or = ((_ols_rep(X, wt_post, r_tq, mom_q) - _ols_rep(X, wc_post, r_cq, mom_q))
+              - (_ols_rep(X, wt_pre, r_tp, mom_p) - _ols_rep(X, wc_pre, r_cp, mom_p)))
+    return float(att), inf_treat - inf_cont + inf_eff + inf_or
+
+
+def _ipw_did_rc(y, post, D, X, w):
+    ps, trim = _trimmed_pscore(D, X, w)
+    pre = 1.0 - post
+    odds = ps / (1.0 - ps)
+    w_tp, w_tq = trim * w * D * pre, trim * w * D * post
+    w_cp, w_cq = trim * w * odds * (1 - D) * pre, trim * w * odds * (1 - D) * post
+    if min(w_tp.sum(), w_tq.sum(), w_cp.sum(), w_cq.sum()) <= 0:
+        raise _CellFailure("no treated or no comparison weight left after trimming")
+    a = {k: (wk * y).mean() / wk.mean() for k, wk in (("tp", w_tp), ("tq", w_tq), ("cp", w_cp), ("cq", w_cq))}
+    att = (a["tq"] - a["tp"]) - (a["cq"] - a["cp"])
+
+    def part(wk, k):
+        return (wk * y - wk * a[k]) / wk.mean()
+
+    inf_treat = part(w_tq, "tq") - part(w_tp, "tp")
+    M2p = (X * (w_cp * (y - a["cp"]))[:, None]).mean(axis=0) / w_cp.mean()
+    M2q = (X * (w_cq * (y - a["cq"]))[:, None]).mean(axis=0) / w_cq.mean()
+    inf_cont = part(w_cq, "cq") - part(w_cp, "cp") + _ps_rep_dot(X, D, w, ps, M2q - M2p)
+    return float(att), inf_treat - inf_cont
+
+
+def _reg_did_rc(y, post, D, X, w):
+    pre = 1.0 - post
+    wc_pre, wc_post = w * (1 - D) * pre, w * (1 - D) * post
+    yp, yq = _cell_fit(y, X, wc_pre), _cell_fit(y, X, wc_post)
+    w_tp, w_tq, w_c = w * D * pre, w * D * post, w * D
+    e_tp = (w_tp * y).mean() / w_tp.mean()
+    e_tq = (w_tq * y).mean() / w_tq.mean()
+    r_c = w_c * (yq - yp)
+    e_c = r_c.mean() / w_c.mean()
+    att = (e_tq - e_tp) - e_c
+    inf_tp = (w_tp * y - w_tp * e_tp) / w_tp.mean()
+    inf_tq = (w_tq * y - w_tq * e_tq) / w_tq.mean()
+    M1 = (X * w_c[:, None]).mean(axis=0)
+    inf_c = (r_c - w_c * e_c + _ols_rep(X, wc_post, y - yq, M1) - _ols_rep(X, wc_pre, y - yp, M1)) / w_c.mean()
+    return float(att), (inf_tq - inf_tp) - inf_c
+
+
+_ESTIMATORS_RC = {"dr": _drdid_rc, "ipw": _ipw_did_rc, "reg": _reg_did_rc}
+
+
+def _estimate_cell_rc(method, y, post, D, X, w) -> tuple[float, np.ndarray]:
+    """One 2x2 on repeated cross-sections with R did's checks (treated and comparison rows in both periods)."""
+    for mask, what in ((D * post, "no treated units in the later period"), (D * (1 - post), "no treated units in the base period"),
+                       ((1 - D) * post, "no comparison units in the later period"),
+                       ((1 - D) * (1 - post), "no comparison units in the base period")):
+        if mask.sum() == 0:
+            raise _CellFailure(what)
+    if np.linalg.matrix_rank(X) < X.shape[1]:
+        raise _CellFailure("covariates are collinear within the cell")
+    if method in ("dr", "ipw"):
+        if float(np.max(_logit(D, X, np.ones_like(D)))) >= 0.999:
+            raise _CellFailure("propensity score overlap violated (a fitted score >= 0.999)")
+    if method in ("dr", "reg"):
+        for sel in ((1 - D) * post, (1 - D) * (1 - post)):
+            Xs = X[sel > 0]
+            if _rcond1(Xs.T @ Xs) < np.finfo(float).eps:
+                raise _CellFailure("covariate matrix of the comparison units is singular")
+    wn = w / w.mean()
+    att, inf = _ESTIMATORS_RC[method](y, post, D, X, wn)
+    if not np.isfinite(att) or not np.all(np.isfinite(inf)):
+        raise _CellFailure("non-finite estimate")
+    return float(att), inf
+
+
+
+
 def _rcond1(a: np.ndarray) -> float:
     try:
         return 1.0 / np.linalg.cond(a, 1)
@@ -246,6 +389,7 @@ class _Panel:
     long: pd.DataFrame        # kept rows of the input (all columns), for cluster look-ups
     dropped: dict[str, int]
     notes: list[str]
+    unbalanced: bool = False  # some unit misses a period: repeated cross-section 2x2s (R did)
 
 
 def _v(x: Any) -> str:
@@ -283,7 +427,8 @@ def _constant_within(df: pd.DataFrame, unit: str, col: str, role: str) -> None:
             f"values {vals} ({len(bad)} unit(s) affected)")
 
 
-def _prepare(data, *, outcome, unit, time, group, covariates, weights, control, anticipation) -> _Panel:
+def _prepare(data, *, outcome, unit, time, group, covariates, weights, control, anticipation,
+             allow_unbalanced_panel=False) -> _Panel:
     if not isinstance(data, pd.DataFrame):
         raise TypeError(f"data must be a pandas DataFrame, not {type(data).__name__}")
     roles = [(outcome, "outcome"), (unit, "unit"), (time, "time"), (group, "group")]
@@ -338,17 +483,27 @@ def _prepare(data, *, outcome, unit, time, group, covariates, weights, control, 
     if weights is not None:
         _constant_within(df, unit, weights, "weights")
 
-    # Units with a missing (or infinite) outcome, covariate or weight in any period are dropped.
+    # Units with a missing (or infinite) outcome, covariate or weight in any period are dropped
+    # (unbalanced panels: only those rows, as R did's complete.cases before it balances the panel).
     value_cols = [outcome] + list(covariates) + ([weights] if weights else [])
     bad_row = ~np.isfinite(df[value_cols].to_numpy(dtype=float)).all(axis=1)
-    if bad_row.any():
+    if bad_row.any() and allow_unbalanced_panel:
+        df = df[~bad_row]
+        notes.append(f"{int(bad_row.sum())} row(s) dropped because the outcome, a covariate or the weight is missing.")
+        if len(df) == 0:
+            raise DiDNotEstimable("không có quan sát nào có đủ số liệu (không có học sinh tốt nghiệp?)",
+                                  f"every row has a missing value in {value_cols}; nothing left to estimate",
+                                  code="no_graduates")
+    elif bad_row.any():
         bad_units = pd.unique(df.loc[bad_row, unit])
         dropped["missing_values"] = len(bad_units)
         df = df[~df[unit].isin(bad_units)]
         notes.append(f"{len(bad_units)} unit(s) dropped because the outcome, a covariate or the weight is "
                      f"missing in at least one period ({int(bad_row.sum())} row(s) affected).")
         if len(df) == 0:
-            raise DiDInputError(f"every unit has a missing value in {value_cols}; nothing left to estimate")
+            raise DiDNotEstimable("mọi trường đều thiếu số liệu ở ít nhất một năm (không có học sinh tốt nghiệp?)",
+                                  f"every unit has a missing value in {value_cols}; nothing left to estimate",
+                                  code="no_graduates")
 
     times = np.sort(df[time].unique())
     # Groups first treated after the last period (+ anticipation) are never treated in the window.
@@ -363,8 +518,11 @@ def _prepare(data, *, outcome, unit, time, group, covariates, weights, control, 
         cutoff = latest - anticipation
         df = df[df[time] < cutoff].copy()
         if len(df) == 0:
-            raise DiDInputError(f"no never-treated units and no period before the last group ({latest:g}); "
-                                "check that the group column is on the same scale as the time column")
+            raise DiDNotEstimable("không có trường chưa từng được bao phủ và không có năm nào trước khi nhóm trường "
+                                  "cuối cùng được bao phủ: không có nhóm so sánh",
+                                  f"no never-treated units and no period before the last group ({latest:g}); "
+                                  "check that the group column is on the same scale as the time column",
+                                  code="no_comparison")
         if control == "never":
             df.loc[df[group] == latest, group] = 0.0
             msg = (f"No never-treated units: the last group (first treated in {latest:g}) is used as the "
@@ -385,18 +543,26 @@ def _prepare(data, *, outcome, unit, time, group, covariates, weights, control, 
         notes.append(f"{len(early_units)} unit(s) dropped because they were already treated in the first "
                      f"period ({first:g}{' + anticipation' if anticipation else ''}): no pre-treatment period.")
     if len(df) == 0:
-        raise DiDInputError("no units left after dropping units treated in the first period")
+        raise DiDNotEstimable("mọi trường đều đã được bao phủ từ năm đầu tiên: không có năm nào trước khi bao phủ",
+                              "no units left after dropping units treated in the first period", code="no_pre_period")
     times = np.sort(df[time].unique())
     counts = df.groupby(unit, sort=False)[time].transform("size")
     unbalanced = counts != len(times)
-    if unbalanced.any():
+    is_unbalanced = bool(unbalanced.any()) and allow_unbalanced_panel
+    if is_unbalanced:
+        notes.append(f"unbalanced panel: {df.loc[unbalanced, unit].nunique()} unit(s) are not observed in all "
+                     f"{len(times)} periods and stay in; every 2x2 uses the repeated cross-section estimators "
+                     "with influence functions summed within unit (R did, allow_unbalanced_panel = TRUE).")
+    elif unbalanced.any():
         ub_units = pd.unique(df.loc[unbalanced, unit])
         dropped["unbalanced"] = len(ub_units)
         df = df[~unbalanced]
         notes.append(f"{len(ub_units)} unit(s) dropped because they are not observed in all {len(times)} periods "
                      "(balanced panel, as R did with allow_unbalanced_panel = FALSE).")
     if len(df) == 0:
-        raise DiDInputError("no unit is observed in every period; the estimator needs a balanced panel")
+        raise DiDNotEstimable("không có trường nào có số liệu ở mọi năm (bảng cân bằng)",
+                              "no unit is observed in every period; the estimator needs a balanced panel",
+                              code="too_few_schools")
 
     codes, unit_ids = pd.factorize(df[unit], sort=True)
     tidx = np.searchsorted(times, df[time].to_numpy())
@@ -422,11 +588,13 @@ def _prepare(data, *, outcome, unit, time, group, covariates, weights, control, 
     if latest_only_control is not None:
         glist = glist[glist < latest_only_control]
     if len(glist) == 0:
-        raise DiDInputError(f"no treated group with a pre-treatment period in column {group!r}: "
-                            "nothing to estimate")
+        raise DiDNotEstimable("không có nhóm trường nào được bao phủ sau năm đầu và còn trường so sánh chưa được bao "
+                              "phủ: không ước lượng được tác động",
+                              f"no treated group with a pre-treatment period in column {group!r}: "
+                              "nothing to estimate", code="no_comparison")
     long = data.loc[df.index].copy()
     return _Panel(unit_ids=np.asarray(unit_ids), times=times, Y=Y, G=G, w=w, X=X, glist=glist,
-                  long=long, dropped=dropped, notes=notes)
+                  long=long, dropped=dropped, notes=notes, unbalanced=is_unbalanced)
 
 
 # --------------------------------------------------------------------------------------
@@ -465,6 +633,16 @@ def _att_gt(p: _Panel, *, control, est_method, base_period, anticipation):
         else:
             C = (p.G == 0) | ((p.G > p.times[max(ti, bi)] + anticipation) & (p.G != g))
         idx = (p.G == g) | C
+        if p.unbalanced:
+            try:
+                a, f = _rc_cell(p, idx, g, ti, bi, est_method)
+            except (_CellFailure, np.linalg.LinAlgError) as exc:
+                failures.append(f"ATT(g={g:g}, t={t:g}) not estimable: {exc}; set to NaN (as R did).")
+                inf[:, k] = np.nan
+                continue
+            att[k] = a
+            inf[:, k] = f
+            continue
         n1 = int(idx.sum())
         dy = p.Y[idx, ti] - p.Y[idx, bi]
         D = (p.G[idx] == g).astype(float)
@@ -489,6 +667,26 @@ def _att_gt(p: _Panel, *, control, est_method, base_period, anticipation):
     for w_ in failures:
         warnings.warn(w_, stacklevel=3)
     return frame, inf, failures
+
+
+def _rc_cell(p: _Panel, idx: np.ndarray, g, ti: int, bi: int, est_method: str) -> tuple[float, np.ndarray]:
+    """ATT(g,t) of an unbalanced panel as R did (allow_unbalanced_panel = TRUE): the observations of the
+    cell's units in the two periods as repeated cross-sections, the row influence function scaled by
+    n / (rows of the cell) and summed within unit (n = units of the panel)."""
+    n = len(p.G)
+    units = np.flatnonzero(idx)
+    obs_t = units[np.isfinite(p.Y[units, ti])]
+    obs_b = units[np.isfinite(p.Y[units, bi])]
+    rows_u = np.concatenate([obs_t, obs_b])
+    post = np.concatenate([np.ones(len(obs_t)), np.zeros(len(obs_b))])
+    y = np.concatenate([p.Y[obs_t, ti], p.Y[obs_b, bi]])
+    D = (p.G[rows_u] == g).astype(float)
+    ones = np.ones((len(rows_u), 1))
+    X = ones if p.X is None else np.column_stack([ones, np.concatenate([p.X[obs_t, ti, :], p.X[obs_b, bi, :]])])
+    a, f = _estimate_cell_rc(est_method, y, post, D, X, p.w[rows_u])
+    out = np.zeros(n)
+    np.add.at(out, rows_u, (n / len(rows_u)) * f)
+    return a, out
 
 
 def _pretest(frame: pd.DataFrame, inf: np.ndarray, anticipation: float) -> TestResult | None:
@@ -1048,6 +1246,7 @@ class StaggeredDiDResults:
         c = self._cells
         out = c[["group", "time", "event_time", "estimate", "std_error"]].copy()
         crit = None
+        bootstrap = bool(bootstrap) and int(reps) != 0  # bootstrap_reps: 0 means no bootstrap
         cluster = self._boot_cluster(bootstrap, cluster)
         if bootstrap:
             se, crit, _ = self._boot(self.influence_function, reps=reps, seed=seed, cluster=cluster,
@@ -1111,10 +1310,11 @@ class StaggeredDiDResults:
         period weighted by group size, overall = mean over periods. Standard errors include the
         influence function of the estimated weights. ``bootstrap=True``: multiplier-bootstrap
         standard errors for every component and the overall ATT, and a uniform band over the
-        components (clustered on ``cluster`` if given).
+        components (clustered on ``cluster`` if given); ``reps=0`` means no bootstrap (analytic errors).
         """
         if kind not in _KINDS:
             raise ValueError(f"kind must be one of {list(_KINDS)}, not {kind!r}")
+        bootstrap = bool(bootstrap) and int(reps) != 0  # bootstrap_reps: 0 means no bootstrap
         cluster = self._boot_cluster(bootstrap, cluster)
         keys, att_c, inf_c, att_o, inf_o, notes = self._aggregate_core(kind, min_e, max_e, balance_e)
         n = inf_c.shape[0]
@@ -1242,7 +1442,7 @@ def staggered_did(data: pd.DataFrame, *, outcome: str, unit: str, time: str, gro
                   control: str = "notyet", covariates: Sequence[str] | None = None,
                   weights: str | None = None, est_method: str = "dr", base_period: str = "varying",
                   anticipation: float = 0, alpha: float = 0.05, inference: str = "normal",
-                  cluster: str | None = None) -> StaggeredDiDResults:
+                  cluster: str | None = None, allow_unbalanced_panel: bool = True) -> StaggeredDiDResults:
     """Group-time ATTs for staggered adoption (Callaway & Sant'Anna 2021), as R ``did::att_gt``.
 
     ``data`` is a long panel with one row per unit and period; ``group`` holds the first
@@ -1253,9 +1453,16 @@ def staggered_did(data: pd.DataFrame, *, outcome: str, unit: str, time: str, gro
     ``est_method``: ``"dr"`` (default), ``"ipw"`` or ``"reg"``. ``base_period``: ``"varying"``
     or ``"universal"``. ``anticipation``: periods of anticipation before ``group``.
 
-    As R ``did`` does, units not observed in every period (or with a missing outcome,
-    covariate or weight) and units treated in or before the first period (+ anticipation)
-    are dropped; the counts are in ``info["dropped_units"]`` and the notes. Effects are in the
+    ``allow_unbalanced_panel`` (default True, R ``did``'s ``allow_unbalanced_panel = TRUE``): a unit
+    that misses a period (a school that opens, closes, merges or does not report one year) stays in;
+    when the panel is unbalanced every 2x2 is estimated with the repeated cross-section estimators of
+    ``DRDID`` (``drdid_rc``, ``std_ipw_did_rc``, ``reg_did_rc``) on the cell's observations, and the
+    influence function is summed within unit (scaled by n / rows of the cell), as R does; a balanced
+    panel is estimated with the panel estimators either way (R switches too). This keeps every school
+    but gives up the within-unit differencing, so intervals are wider than on a balanced panel of the
+    same units. With ``False`` (R's default) units not observed in every period (or with a missing
+    outcome, covariate or weight) are dropped. Units treated in or before the first period
+    (+ anticipation) are always dropped; the counts are in ``info["dropped_units"]`` and the notes. Effects are in the
     outcome's units. Raises :class:`DiDInputError` naming the column and value for bad input.
 
     ``inference`` (standard errors, intervals and p-values of ``att_gt()``, ``aggregate()`` and the
@@ -1302,9 +1509,15 @@ def staggered_did(data: pd.DataFrame, *, outcome: str, unit: str, time: str, gro
     else:
         covs = tuple(covariates)
     p = _prepare(data, outcome=outcome, unit=unit, time=time, group=group, covariates=covs,
-                 weights=weights, control=ctrl, anticipation=anticipation)
+                 weights=weights, control=ctrl, anticipation=anticipation,
+                 allow_unbalanced_panel=bool(allow_unbalanced_panel))
     frame, inf, failures = _att_gt(p, control=ctrl, est_method=est_method, base_period=base_period,
                                    anticipation=anticipation)
+    usable = frame["post"].to_numpy() & np.isfinite(frame["estimate"].to_numpy()) & np.all(np.isfinite(inf), axis=0)
+    if not usable.any():
+        why = "; ".join(sorted({f.split(": ", 1)[1].split(";")[0] for f in failures if ": " in f})) or "no cell"
+        raise DiDNotEstimable("không ước lượng được ô nhóm-năm nào sau khi bao phủ (thiếu trường so sánh trong các năm "
+                              "đó)", f"no post-treatment ATT(g,t) can be estimated ({why})", code="no_comparison")
     pretest = _pretest(frame, inf, anticipation)
     n, T = p.Y.shape
     notes = list(p.notes) + failures
@@ -1315,7 +1528,9 @@ def staggered_did(data: pd.DataFrame, *, outcome: str, unit: str, time: str, gro
         codes = np.asarray(codes, dtype=np.int64)
     n_cl = n if codes is None else int(codes.max()) + 1
     if inference != "normal" and n_cl < 2:
-        raise DiDInputError(f"inference={inference!r} needs at least 2 {'clusters' if cluster else 'units'}, got {n_cl}")
+        raise DiDNotEstimable(f"cần ít nhất 2 trường (có {n_cl})",
+                              f"inference={inference!r} needs at least 2 {'clusters' if cluster else 'units'}, got {n_cl}",
+                              code="too_few_schools")
     loo: list = []
     if inference == "jackknife":
         loo = _jackknife_fits(p, frame, codes if codes is not None else np.arange(n), control=ctrl,
@@ -1324,7 +1539,7 @@ def staggered_did(data: pd.DataFrame, *, outcome: str, unit: str, time: str, gro
         notes.append("no pre-test of parallel trends: no estimable pre-treatment ATT(g,t) "
                      "(or their covariance is singular).")
     info = {
-        "n_units": n, "n_obs": n * T, "n_periods": T, "n_groups": len(p.glist),
+        "n_units": n, "n_obs": int(np.isfinite(p.Y).sum()), "n_periods": T, "unbalanced_panel": p.unbalanced, "n_groups": len(p.glist),
         "groups": [int(g) if float(g).is_integer() else float(g) for g in p.glist],
         "n_never_treated": int((p.G == 0).sum()),
         "control_group": _CONTROL_LABEL[ctrl], "est_method": _METHOD_LABEL[est_method],

@@ -6,6 +6,15 @@ same graduate weights, cluster-robust covariance and small-sample correction as
 :func:`evaluation.effects.twfe.twfe` (see that module's docstring). Never-treated units
 (``first_treated == 0``) have every indicator 0 and serve as controls.
 
+Collinear event times: without never-treated units (or when every unit adopts in the same year) the
+event-time indicators are collinear with the unit and year effects: relative time is calendar time
+minus a unit constant. As fixest does, collinear indicators are removed, which normalises them to 0
+like the reference period: the lags are kept first, then the leads from the nearest to the earliest,
+and a term that adds no independent variation is dropped, so the earliest lead is normalised (the
+usual second reference period of Borusyak, Jaravel and Spiess 2024; it assumes no effect there). They are listed in
+``info["normalised"]`` and shown as reference rows by ``to_frame``. Nothing left to estimate ->
+:class:`evaluation.status.NotEstimable`.
+
 Pre-trend check: a joint Wald F test that every lead (e <= -2, the reference -1 omitted) is zero,
 ``F = b' V^-1 b / q`` with the cluster-robust V, referred to F(q, G-1).
 
@@ -18,8 +27,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from evaluation.effects.fixed_effects import (DEFAULT_TOL, _codes, _fit_lpm, _info, _prepare, _py, _replace,
-                                             _singleton_mask, _wald_F)
+from evaluation.effects.fixed_effects import (DEFAULT_TOL, Absorber, _codes, _fit_lpm, _info, _prepare, _py,
+                                             _replace, _singleton_mask, _wald_F)
+from evaluation.status import NotEstimable, not_estimable
 from evaluation.effects.twfe import TwfeResults, _bootstrap_table
 
 __all__ = ["event_study", "EventStudyResults", "EVENT_STUDY_COLUMNS", "event_term"]
@@ -62,6 +72,11 @@ class EventStudyResults(TwfeResults):
         ref = pd.DataFrame({"event_time": [self.reference], "term": [event_term(self.reference)], est: [0.0],
                             "std_error": [np.nan], "ci_low": [np.nan], "ci_high": [np.nan], "p_value": [np.nan],
                             "reference": [True]})
+        extra = [int(k) for k in self.info.get("normalised", ())]
+        if extra:
+            ref = pd.concat([ref, pd.DataFrame({"event_time": extra, "term": [event_term(k) for k in extra],
+                                                est: 0.0, "std_error": np.nan, "ci_low": np.nan, "ci_high": np.nan,
+                                                "p_value": np.nan, "reference": True})], ignore_index=True)
         out = pd.concat([out, ref], ignore_index=True).sort_values("event_time", kind="stable")
         return out.reset_index(drop=True)
 
@@ -118,7 +133,7 @@ def event_study(data: pd.DataFrame, *, outcome: str = "rate", unit: str = "schoo
                          f"{_py(frame['_row'].iloc[r])!r} has value {_py(ft[r])!r}")
     treated_unit = ft > 0
     if not treated_unit.any():
-        raise ValueError(f"{where}: no unit is ever treated ({first_treated!r} is 0 everywhere)")
+        raise not_estimable("no_treated", "", f"{where}: no unit is ever treated ({first_treated!r} is 0 everywhere)")
     e = np.where(treated_unit, frame[time].to_numpy(dtype=float) - ft, np.nan)
     if bin_endpoints:
         e = np.where(treated_unit, np.clip(e, lo, hi), np.nan)
@@ -136,10 +151,20 @@ def event_study(data: pd.DataFrame, *, outcome: str = "rate", unit: str = "schoo
     present = sorted({int(v) for v in e[~np.isnan(e)]})
     terms_e = [k for k in range(lo, hi + 1) if k != reference and k in present]
     if reference not in present:
-        raise ValueError(f"{where}: no treated observation at the reference event time {reference}")
+        raise NotEstimable(f"không có trường nào có quan sát ở năm tham chiếu (năm trước khi được bao phủ, e={reference})",
+                           f"{where}: no treated observation at the reference event time {reference} "
+                           "(no covered school is observed the year before its coverage)", code="no_pre_period")
+    if frame["_cluster"].nunique() < 2:
+        raise not_estimable("too_few_schools", "cần ít nhất 2 trường", f"{where}: one cluster only")
+    for k in terms_e:
+        frame[event_term(k)] = (e == k).astype(float)
+    terms_e, normalised = _independent_terms(frame, terms_e, reference, weights, tol)
+    if not terms_e:
+        raise NotEstimable("mọi hệ số theo năm kể từ khi bao phủ đều trùng lặp với hiệu ứng năm: không có trường so "
+                           "sánh chưa được bao phủ",
+                           f"{where}: every event-time indicator is collinear with the unit and year effects "
+                           "(no not-yet- or never-covered comparison)", code="collinear")
     names = [event_term(k) for k in terms_e]
-    for k, nm in zip(terms_e, names):
-        frame[nm] = (e == k).astype(float)
     fit = _fit_lpm(frame, outcome=outcome, regressors=names, unit=unit, time=time, weights=weights, cluster=cluster,
                    ssc_fixef_k=ssc_fixef_k, tol=tol, where=where)
     fit = _replace(fit, n_dropped=dropped, extra={"event_time": e})
@@ -149,11 +174,13 @@ def event_study(data: pd.DataFrame, *, outcome: str = "rate", unit: str = "schoo
     estimand = "effect by years since first treatment relative to the reference year (TWFE event study)"
     info.update({"estimand": estimand, "reference": reference, "window": f"[{lo}, {hi}]",
                  "binned_endpoints": bool(bin_endpoints), "n_never_treated_units": n_never,
-                 "comparison": "never-treated and not-yet-treated units (implicit, through the year effects)"})
+                 "comparison": "never-treated and not-yet-treated units (implicit, through the year effects)",
+                 "normalised": tuple(normalised)})
     G = info["n_clusters"]
     leads = [nm for k, nm in zip(terms_e, names) if k < reference]
     tests = {}
-    if leads:
+    if leads and np.all(np.isfinite(fit.vcov.loc[leads, leads].to_numpy())) and \
+            np.linalg.matrix_rank(fit.vcov.loc[leads, leads].to_numpy()) == len(leads):
         tests["pretrend"] = _wald_F(fit.beta[leads], fit.vcov.loc[leads, leads], G,
                                     name="pre-trend (joint Wald test of the leads)",
                                     null=f"all leads ({', '.join(leads)}) are zero")
@@ -161,7 +188,36 @@ def event_study(data: pd.DataFrame, *, outcome: str = "rate", unit: str = "schoo
     return EventStudyResults(estimator="event_study", estimand=estimand, params=fit.beta, std_errors=se, df=G - 1,
                              cov_type="cluster-robust (CRV1) by " + cluster, info=info, tests=tests,
                              notes=(f"Reference period e={reference} (normalised to 0); "
+                                    + (f"collinear event times {normalised} also normalised to 0 (as fixest drops "
+                                       "them); " if normalised else "")
                                     + ("endpoints binned" if bin_endpoints else "observations outside the window dropped")
                                     + f"; {unit} and {time} effects absorbed; graduate-weighted.",),
                              model=fit)
 
+
+
+def _independent_terms(frame: pd.DataFrame, terms_e: list[int], reference: int, weights: str | None,
+                       tol: float) -> tuple[list[int], list[int]]:
+    """Event times whose indicators stay linearly independent once unit and year effects are absorbed.
+
+    Terms after the reference come first (nearest first), then the leads from the nearest to the earliest; one
+    that is absorbed or collinear with those kept is dropped (normalised to 0), so the earliest lead goes first. Returns (kept in event-time order, dropped)."""
+    if not terms_e:
+        return [], []
+    w = frame[weights].to_numpy(dtype=float) if weights else np.ones(len(frame))
+    ab = Absorber([frame["_fe_unit"].to_numpy(), frame["_fe_time"].to_numpy()], w, tol=tol)
+    D = frame[[event_term(k) for k in terms_e]].to_numpy(dtype=float)
+    Z = ab.demean(D) * np.sqrt(w)[:, None]
+    raw = np.sqrt(((D - np.average(D, axis=0, weights=w)) ** 2 * w[:, None]).sum(axis=0))
+    order = sorted(range(len(terms_e)), key=lambda j: (terms_e[j] < reference, abs(terms_e[j] - reference)))
+    kept: list[int] = []
+    for j in order:
+        if np.linalg.norm(Z[:, j]) <= 1e-7 * max(raw[j], 1e-300):
+            continue
+        cand = kept + [j]
+        Zc = Z[:, cand] / np.linalg.norm(Z[:, cand], axis=0)
+        sv = np.linalg.svd(Zc, compute_uv=False)
+        if sv[-1] > 1e-6 * sv[0]:
+            kept = cand
+    keep = sorted(terms_e[j] for j in kept)
+    return keep, sorted(k for k in terms_e if k not in keep)

@@ -40,6 +40,7 @@ import pandas as pd
 from scipy import sparse, stats
 
 from evaluation.results import TestResult
+from evaluation.status import NotEstimable
 
 __all__ = ["Absorber", "FixedEffectsFit", "small_sample_factor", "DEFAULT_TOL", "SSC_CONVENTIONS"]
 
@@ -200,7 +201,8 @@ def small_sample_factor(*, n_obs: int, k: int, fe_codes: Sequence[np.ndarray], c
         raise ValueError(f"ssc_fixef_k must be one of {SSC_CONVENTIONS}, got {convention!r}")
     G = int(len(np.unique(cluster_codes)))
     if G < 2:
-        raise ValueError(f"cluster-robust errors need at least 2 clusters; the data have {G}")
+        raise NotEstimable(f"sai số chuẩn theo cụm cần ít nhất 2 trường (có {G})",
+                           f"cluster-robust errors need at least 2 clusters; the data have {G}", code="too_few_schools")
     if convention == "none" or not fe_codes:
         K = k
     else:
@@ -211,7 +213,9 @@ def small_sample_factor(*, n_obs: int, k: int, fe_codes: Sequence[np.ndarray], c
         if any(nested):
             K += -sum(L for L, nst in zip(levels, nested) if nst) + sum(nested)
     if n_obs - K <= 0:
-        raise ValueError(f"too few observations ({n_obs}) for {K} parameters in the small-sample correction")
+        raise NotEstimable(f"quá ít quan sát ({n_obs}) cho {K} tham số",
+                           f"too few observations ({n_obs}) for {K} parameters in the small-sample correction",
+                           code="too_few_schools")
     return G / (G - 1) * (n_obs - 1) / (n_obs - K), K
 
 
@@ -265,11 +269,15 @@ def _fit_lpm(frame: pd.DataFrame, *, outcome: str, regressors: Sequence[str], un
     raw = np.sqrt(np.einsum("ij,ij,i->j", X - np.average(X, axis=0, weights=w), X - np.average(X, axis=0, weights=w), w))
     absorbed = [r for r, s, s0 in zip(regressors, scale, raw) if s <= 1e-9 * max(s0, 1e-300)]
     if absorbed:
-        raise ValueError(f"{where}: regressor(s) {absorbed} do not vary within units and years once unit and "
-                         "time effects are absorbed: no effect can be estimated")
+        raise NotEstimable("không có biến thiên để ước lượng tác động sau khi loại hiệu ứng trường và năm (mọi trường "
+                           "được bao phủ cùng lúc, hoặc không trường nào được bao phủ)",
+                           f"{where}: regressor(s) {absorbed} do not vary within units and years once unit and "
+                           "time effects are absorbed: no effect can be estimated", code="no_variation")
     if np.linalg.cond(XtWX / np.outer(scale, scale)) > 1e12:
-        raise ValueError(f"{where}: regressors {list(regressors)} are collinear once unit and time effects are "
-                         "absorbed (e.g. an event study without never-treated units needs a second omitted period)")
+        raise NotEstimable("các biến giải thích trùng lặp tuyến tính sau khi loại hiệu ứng trường và năm",
+                           f"{where}: regressors {list(regressors)} are collinear once unit and time effects are "
+                           "absorbed (e.g. an event study without never-treated units needs a second omitted period)",
+                           code="collinear")
     bread = np.linalg.inv(XtWX)
     beta = bread @ (Xt.T @ (w * yt))
     e = yt - Xt @ beta
@@ -301,8 +309,9 @@ def _prepare(data: pd.DataFrame, *, outcome: str, regressors: Sequence[str], uni
             frame["_fe_unit"] = _codes(frame[unit])
             frame["_fe_time"] = _codes(frame[time])
     if frame.empty:
-        raise ValueError(f"{where}: no rows left after dropping singleton observations (every {unit} or {time} "
-                         "level has a single row): unit and time effects cannot be estimated")
+        raise NotEstimable("không đủ dữ liệu: mỗi trường hoặc mỗi năm chỉ có một quan sát",
+                           f"{where}: no rows left after dropping singleton observations (every {unit} or {time} "
+                           "level has a single row): unit and time effects cannot be estimated", code="too_few_schools")
     frame["_cluster"] = _codes(frame[cluster])
     return frame, dropped
 

@@ -334,6 +334,8 @@ def cs_pretrend_sensitivity(panel: pd.DataFrame, level: str, *, control: str = "
         inputs = event_study_inputs(comp["estimate"].to_numpy(), dyn.vcov, comp["event_time"].to_numpy(),
                                     max_post=max_post, min_pre=min_pre)
     except (ValueError, np.linalg.LinAlgError) as exc:
+        why_vi = getattr(exc, "reason_vi", None) or "mô hình không ước lượng được trên dữ liệu này"
+        why_en = getattr(exc, "reason_en", None) or str(exc)
         return pretrend_sensitivity_frame(level, None, target=target, reason=(
-            f"không phân tích được độ nhạy ({exc})", f"the sensitivity analysis cannot be run ({exc})"))
+            f"không phân tích được độ nhạy: {why_vi}", f"the sensitivity analysis cannot be run: {why_en}"))
     return pretrend_sensitivity_frame(level, inputs, target=target, **options)

@@ -74,6 +74,10 @@ def _bootstrap_table(res: EstimateResults, *, reps: int, seed: int, weights_type
     n = fit.names
     rows = []
     k = 100.0 if pp else 1.0
+    if int(reps) == 0:  # bootstrap_reps: 0 means no bootstrap: an empty table with the same columns
+        cols = ["term", "estimate_pp" if pp else "estimate", "ci_low", "ci_high", "p_value", "analytic_ci_low",
+                "analytic_ci_high", "analytic_p_value", "reps", "weights_type"]
+        return pd.DataFrame(columns=cols)
     for term in (terms or list(res.params.index)):
         b = wild_cluster_bootstrap(fit.frame, outcome=n["outcome"], regressors=n["regressors"], unit="_fe_unit",
                                    time="_fe_time", weights=n["weights"], cluster="_cluster", param=term,

@@ -49,6 +49,43 @@ class SectionResult:
                 f"figures {', '.join(self.figures) or '-'})")
 
 
+def attempt(fn, *args, **kwargs):
+    """``fn(*args, **kwargs)``, or the :class:`~evaluation.status.NotEstimable` it raised (an estimate the
+    data cannot give becomes a table row saying why, never a failed review)."""
+    from ..status import NotEstimable
+
+    try:
+        return fn(*args, **kwargs)
+    except NotEstimable as exc:
+        return exc
+
+
+def present_levels(review: "Review") -> list[str]:
+    """The reviewed levels that have graduates in the data (a level absent from the data has no rows)."""
+    return [lv for lv in review.levels if float(review.panels[lv]["graduates"].sum()) > 0]
+
+
+def level_mde(review: "Review", level: str) -> dict[str, Any]:
+    """Minimum detectable effect of the period's design for ``level`` (``power.minimum_detectable_effect``
+    with the level's schools, mean cohort and ICC over the review's years)."""
+    from ..power import estimate_icc, minimum_detectable_effect
+
+    panel = review.panels[level]
+    panel = panel[panel["graduates"] > 0]
+    return minimum_detectable_effect(n_schools=panel["school_id"].nunique(), cohort_size=panel["graduates"].mean(),
+                                     icc=estimate_icc(panel), years=len(review.params.years))
+
+
+def level_mde_pp(review: "Review", level: str) -> float | None:
+    """``level_mde``'s mde_pp, None when it cannot be computed (the not-informative rule then uses its bound)."""
+    from ..status import NotEstimable
+
+    try:
+        return float(level_mde(review, level)["mde_pp"])
+    except NotEstimable:
+        return None
+
+
 class Review:
     """The inputs of one review: the cohort and the parameters, and what every section derives
     from them (computed once, on first use)."""
@@ -80,6 +117,13 @@ class Review:
         return load_targets(p.target_sets, p.targets_path, [t.model_dump() for t in p.targets])
 
     @cached_property
+    def levels(self) -> list[str]:
+        """The reviewed levels (``params.levels``) the graduates table has rows of: a district without a THPT
+        school is reviewed for THCS (the sections' tables then have no THPT rows)."""
+        have = set(self.cohort.graduates["level"].astype(str).unique())
+        return [lv for lv in self.params.levels if lv in have]
+
+    @cached_property
     def panel(self) -> pd.DataFrame:
         """One row per school x year of every reviewed level (``evaluation.panel.school_year_panel``)."""
         from ..panel import school_year_panel
@@ -88,12 +132,12 @@ class Review:
         return pd.concat([school_year_panel(self.cohort, level=level, geography=p.geography,
                                             unknown_in_denominator=p.unknown_in_denominator, targets=self.targets,
                                             khmer_commune_threshold=p.khmer_commune_threshold)
-                          for level in p.levels], ignore_index=True)
+                          for level in self.levels], ignore_index=True)
 
     @cached_property
     def panels(self) -> dict[str, pd.DataFrame]:
         """The panel of each reviewed level."""
-        return {level: self.panel[self.panel["level"] == level] for level in self.params.levels}
+        return {level: self.panel[self.panel["level"] == level] for level in self.levels}
 
     @cached_property
     def cells(self) -> pd.DataFrame:
@@ -103,4 +147,4 @@ class Review:
 
         p = self.params
         return pd.concat([student_cells(self.cohort, level=level, unknown_in_denominator=p.unknown_in_denominator,
-                                        targets=self.targets) for level in p.levels], ignore_index=True)
+                                        targets=self.targets) for level in self.levels], ignore_index=True)

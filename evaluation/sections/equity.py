@@ -9,7 +9,7 @@ from ..data import CohortData
 from ..equity import equity_table
 from ..evidence import equity_gaps_table
 from ..params import ReviewParams
-from .base import Review, SectionResult
+from .base import Review, SectionResult, present_levels
 
 NOTEBOOK = "06_equity.ipynb"
 
@@ -21,9 +21,10 @@ def equity(cohort: CohortData, params: ReviewParams, *, review: Review | None = 
     review = Review.of(cohort, params, review)
     p, cells = params, review.cells
     out = SectionResult("equity", NOTEBOOK)
-    by_level = {level: equity_table(cells[cells["level"] == level]) for level in p.levels}
-    gaps = pd.concat([by_level[level][0] for level in p.levels], ignore_index=True)
-    gap_notes = sorted({f"{level}: {note}" for level in p.levels for note in by_level[level][1]})
+    levels = present_levels(review)
+    by_level = {level: equity_table(cells[cells["level"] == level]) for level in levels}
+    gaps = pd.concat([by_level[level][0] for level in levels], ignore_index=True)
+    gap_notes = sorted({f"{level}: {note}" for level in levels for note in by_level[level][1]})
     table = out.add(equity_gaps_table(gaps, notebook=NOTEBOOK, synthetic=review.synthetic, notes_en=gap_notes))
     out.displays["uptake_by_khmer_commune"] = indicators.uptake(
         review.panel, by=["level", "year", "khmer_commune"], unknown_in_denominator=p.unknown_in_denominator)

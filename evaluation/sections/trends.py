@@ -2,14 +2,16 @@
 to the plan's years against the targets (``projections``)."""
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from .. import projections as proj
 from ..data import CohortData
 from ..evidence import projections_table, trend_table
 from ..params import ReviewParams
-from ..trends import fit_trend
-from .base import Review, SectionResult
+from ..trends import MODELS, RECOMMENDED_TREND_MODEL, fit_trend
+from ..status import NOT_ESTIMABLE, NotEstimable
+from .base import Review, SectionResult, attempt, present_levels
 
 NOTEBOOK = "04_trends_and_projections.ipynb"
 
@@ -22,8 +24,10 @@ def trends_and_projections(cohort: CohortData, params: ReviewParams, *, review: 
     review = Review.of(cohort, params, review)
     p, panel = params, review.panel
     out = SectionResult("trends_and_projections", NOTEBOOK)
-    fits = {level: fit_trend(review.panels[level]) for level in p.levels}
-    out.add(trend_table(pd.concat([fits[level].trend_frame() for level in p.levels]), notebook=NOTEBOOK,
+    levels = present_levels(review)
+    fits = {level: attempt(fit_trend, review.panels[level]) for level in levels}
+    out.add(trend_table(pd.concat([not_estimable_trend(level, fits[level]) if isinstance(fits[level], NotEstimable)
+                                   else fits[level].trend_frame() for level in levels]), notebook=NOTEBOOK,
                         synthetic=review.synthetic))
     out.displays["trend_fits"] = fits
     proj_targets = proj.projection_targets(review.targets)  # + the shipped 2030 plan where the review gives none
@@ -35,3 +39,13 @@ def trends_and_projections(cohort: CohortData, params: ReviewParams, *, review: 
     out.displays["coverage_needed"] = needed
     out.displays["next_review_mde"] = mde
     return out
+
+
+def not_estimable_trend(level: str, exc: NotEstimable) -> pd.DataFrame:
+    """The ``trend`` rows of a level whose trend cannot be estimated (one row per model of
+    ``trends.TrendResults.trend_frame``, the recommended one marked): empty numbers and the reason."""
+    return pd.DataFrame({"level": level, "model": list(MODELS), "estimate_pp_per_year": np.nan,
+                         "std_error": np.nan, "ci_low": np.nan, "ci_high": np.nan, "p_value": np.nan,
+                         "n_obs": 0, "n_clusters": np.nan, "df": np.nan,
+                         "recommended": [m == RECOMMENDED_TREND_MODEL for m in MODELS],
+                         "status": NOT_ESTIMABLE, "reason_vi": exc.reason_vi, "reason_en": exc.reason_en})

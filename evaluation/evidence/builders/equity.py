@@ -6,6 +6,7 @@ from collections.abc import Iterable
 import pandas as pd
 
 from ..registry import TABLES, EvidenceError
+from ...status import NOT_ESTIMABLE, TABLE_BOUNDS_PP, add_status, clip_interval_pp
 from ..table import EvidenceTable, _plain
 from ._common import (_int, _make, _num, _require, value_label)
 
@@ -27,6 +28,7 @@ def equity_gaps_table(frame: pd.DataFrame, *, notebook: str = "", synthetic: boo
         raise EvidenceError(f"{tid}: column adjusted, value {_plain(adj.iloc[0])!r}: expected true/false "
                             "(the gap itself goes in gap_pp, one row raw and one adjusted)")
     df["adjusted"] = adj.astype("boolean")
+    df = clip_interval_pp(add_status(df, estimate="gap_pp", bound_pp=TABLE_BOUNDS_PP["equity_gaps"]))
     vi, en = [], []
     for r in df.sort_values(["level", "dimension", "group", "adjusted"], kind="mergesort").itertuples(index=False):
         how_vi = "đã điều chỉnh" if r.adjusted else "thô"
@@ -34,6 +36,10 @@ def equity_gaps_table(frame: pd.DataFrame, *, notebook: str = "", synthetic: boo
         g_vi, g_en = value_label(r.dimension, r.group, "vi"), value_label(r.dimension, r.group, "en")
         ref_vi, ref_en = value_label(r.dimension, r.reference, "vi"), value_label(r.dimension, r.reference, "en")
         ncl = getattr(r, "n_clusters", None)
+        if r.status == NOT_ESTIMABLE:
+            vi.append(f"{r.level}, {g_vi} so với {ref_vi} ({how_vi}): chưa ước lượng được ({r.reason_vi}).")
+            en.append(f"{r.level}, {g_en} vs {ref_en} ({how_en}): not estimable ({r.reason_en}).")
+            continue
         vi.append(f"{r.level}, {g_vi} so với {ref_vi} ({how_vi}): {_num(r.gap_pp, 'vi')} điểm % "
                   f"(KTC 95 % {_num(r.ci_low, 'vi')} đến {_num(r.ci_high, 'vi')})"
                   + (f"; {_int(ncl, 'vi')} cụm (trường)" if ncl is not None and not pd.isna(ncl) else "") + ".")

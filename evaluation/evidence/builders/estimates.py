@@ -11,9 +11,12 @@ import pandas as pd
 
 from ..registry import TABLES, EvidenceError
 from ...results import Results
+from ...status import NOT_ESTIMABLE, TABLE_BOUNDS_PP, NotEstimable, add_status, clip_interval_pp
 from ..table import EvidenceTable
 from ._common import (_int, _make, _num, _p, _require)
 
+#: The estimator whose row carries a level's "nothing to estimate" (recommendation ``"none"``).
+NONE_REPORTS_AS = "callaway_santanna"
 _TERM_CANDIDATES = ("treated", "covered", "att", "ATT", "simple", "overall", "year", "trend", "slope", "ame_year")
 
 
@@ -129,13 +132,17 @@ def trend_table(results_by_level_model: Mapping[Any, Any] | pd.DataFrame, *, ter
     if isinstance(results_by_level_model, pd.DataFrame):
         _require(results_by_level_model, TABLES["trend"].columns, "trend")
         df = _trend_recommended(results_by_level_model.copy())
+        # an ok row whose interval is too wide to say anything is not_informative (status.informative_status)
+        ok = df["status"].astype(str) == "ok"
+        df.loc[ok, ["status", "reason_vi", "reason_en"]] = None
+        df = add_status(df, estimate="estimate_pp_per_year", bound_pp=TABLE_BOUNDS_PP["trend"])
         for _, r in df.iterrows():
             has_n = {"n_obs", "n_clusters"} <= set(r.index) and pd.notna(r["n_obs"]) and pd.notna(r["n_clusters"])
             n = f" N = {_int(r['n_obs'], 'vi')}, {_int(r['n_clusters'], 'vi')} cụm." if has_n else ""
             m = f" N = {_int(r['n_obs'], 'en')}, {_int(r['n_clusters'], 'en')} clusters." if has_n else ""
-            if str(r.get("status", "ok")) != "ok":
-                vi.append(f"{r['level']}, {r['model']}: {r.get('reason_vi', '')}")
-                en.append(f"{r['level']}, {r['model']}: {r.get('reason_en', '')}")
+            if r["status"] == NOT_ESTIMABLE:
+                vi.append(f"{r['level']}, {r['model']}: chưa ước lượng được xu hướng ({r['reason_vi']}).")
+                en.append(f"{r['level']}, {r['model']}: the trend cannot be estimated ({r['reason_en']}).")
                 continue
             vi.append(f"{r['level']}, {r['model']}: {_num(r['estimate_pp_per_year'], 'vi', 2)} điểm %/năm "
                       f"(KTC 95 % {_num(r['ci_low'], 'vi', 2)} đến {_num(r['ci_high'], 'vi', 2)}).{n}")
@@ -244,7 +251,7 @@ def effect_overall_table(results: Sequence[tuple[str, str, Any, int, int]], reco
                          pretrend: Mapping[str, Any] | None = None,
                          wild_bootstrap: Mapping[tuple[str, str], Any] | None = None, notebook: str = "",
                          synthetic: bool = False, notes_vi: Iterable[str] = (),
-                         notes_en: Iterable[str] = ()) -> EvidenceTable:
+                         notes_en: Iterable[str] = (), mde_pp: Mapping[str, float] | None = None) -> EvidenceTable:
     """``effect_overall``: one row per (level, estimator), effects in percentage points.
 
     ``results``: ``(level, estimator, results, n_units, n_obs)`` tuples. ``results`` is a
@@ -261,16 +268,32 @@ def effect_overall_table(results: Sequence[tuple[str, str, Any, int, int]], reco
     ``TwfeResults.wild_bootstrap(pp=True)``, its first row or the row of ``term``), giving the
     extra columns ``wild_ci_low, wild_ci_high, wild_p_value``: the few-cluster interval beside
     the analytic one. Extra columns: ``n_clusters``, ``comparison_group``, ``method``,
-    ``estimand`` when known.
+    ``estimand`` when known, and ``status``, ``reason_vi``, ``reason_en`` (``evaluation.status``:
+    a result given as a :class:`~evaluation.status.NotEstimable` is a ``not_estimable`` row with its
+    reason; an interval half-width above ``max(mde_pp[level], 10)`` pp is ``not_informative``). A
+    level whose recommendation is ``"none"`` (no coverage, no comparison) reports its
+    ``callaway_santanna`` row, not estimable, with the recommendation's reason.
     """
     rows, vi, en = [], [], []
-    rec = {str(k): _as_estimator_name(v) for k, v in recommended.items()}
+    # "none" (no coverage, no comparison): the review's design-robust estimator carries the reason, not estimable
+    rec = {str(k): (NONE_REPORTS_AS if _as_estimator_name(v) == "none" else _as_estimator_name(v))
+           for k, v in recommended.items()}
+    mde_pp = dict(mde_pp or {})
     reasons = dict(reasons or {})
     for k, v in recommended.items():
         if str(k) not in reasons and not isinstance(v, str):
             reasons[str(k)] = v
     pretrend = dict(pretrend or {})
     for level, estimator, res, n_units, n_obs in results:
+        if isinstance(res, NotEstimable):
+            rows.append({"level": level, "estimator": estimator, "estimate_pp": np.nan, "std_error": np.nan,
+                         "ci_low": np.nan, "ci_high": np.nan, "p_value": np.nan, "n_units": n_units, "n_obs": n_obs,
+                         "recommended": rec.get(str(level)) == estimator, "n_clusters": np.nan, "comparison_group": "",
+                         "method": "", "estimand": "", "status": NOT_ESTIMABLE, "reason_vi": res.reason_vi,
+                         "reason_en": res.reason_en})
+            vi.append(f"{level}, {estimator}: chưa ước lượng được tác động ({res.reason_vi}).")
+            en.append(f"{level}, {estimator}: the effect cannot be estimated ({res.reason_en}).")
+            continue
         t = term.get(estimator) if isinstance(term, Mapping) else term
         row, src = _pp_row(res, t, f"effect_overall {level}/{estimator}")
         info = dict(_info(src)) or dict(_info(res))
@@ -305,7 +328,7 @@ def effect_overall_table(results: Sequence[tuple[str, str, Any, int, int]], reco
             facts_vi.append(f"nhóm đối chứng: {_comparison_label(comp, 'vi')}")
             facts_en.append(f"comparison group: {_comparison_label(comp, 'en')}")
         boot = (wild_bootstrap or {}).get((str(level), str(estimator)))
-        if boot is not None:
+        if boot is not None and len(boot):  # an empty frame: bootstrap_reps = 0, no bootstrap
             b = boot
             if isinstance(b, pd.DataFrame):
                 b = b[b["term"] == t].iloc[0] if (t is not None and "term" in b.columns and (b["term"] == t).any()) else b.iloc[0]
@@ -338,6 +361,23 @@ def effect_overall_table(results: Sequence[tuple[str, str, Any, int, int]], reco
             df = df.drop(columns=c)
     if df["n_clusters"].isna().all():
         df = df.drop(columns="n_clusters")
+    parts = []
+    for level, g in df.groupby(df["level"].astype(str), sort=False):
+        parts.append(add_status(g, estimate="estimate_pp", bound_pp=TABLE_BOUNDS_PP["effect_overall"],
+                                mde_pp=mde_pp.get(level)))
+    df = pd.concat(parts).sort_index()
+    # the design's power (issue 12's rule, chosen by simulation): an ok estimate whose minimum detectable
+    # effect, (t_0.975 + t_0.80) x SE with t(G - 1), exceeds a plausible effect is not_informative too
+    from ...effects.recommend import effect_status
+
+    for i in np.flatnonzero((df["status"] == "ok").to_numpy()):
+        r = df.iloc[i]
+        g = r.get("n_clusters", np.nan) if "n_clusters" in df.columns else np.nan
+        st = effect_status(r["estimate_pp"], r["std_error"], float(g) - 1 if pd.notna(g) and g > 1 else None)
+        if st["status"] != "ok":
+            for k in ("status", "reason_vi", "reason_en"):
+                df.iat[i, df.columns.get_loc(k)] = st[k]
+    df = clip_interval_pp(df)
     for c in ("wild_ci_low", "wild_ci_high", "wild_p_value"):
         if c not in df.columns:
             df[c] = np.nan
@@ -352,6 +392,10 @@ def effect_overall_table(results: Sequence[tuple[str, str, Any, int, int]], reco
                                 f"the results ({', '.join(df.loc[df['level'].astype(str) == level, 'estimator'])})")
         r_vi = _reason(reasons.get(level), "vi").strip().rstrip(".")
         r_en = _reason(reasons.get(level), "en").strip().rstrip(".")
+        chosen = (df["level"].astype(str) == level) & (df["estimator"] == est)
+        if _as_estimator_name(recommended.get(level, recommended.get(str(level)))) == "none" and r_en:
+            # the recommendation's own words say why nothing can be estimated
+            df.loc[chosen, ["status", "reason_vi", "reason_en"]] = [NOT_ESTIMABLE, r_vi, r_en]
         vi.append(f"Ước lượng được báo cáo cho {level}: {est}" + (f". Lý do: {r_vi}" if r_vi else "") + ".")
         en.append(f"Reported estimate for {level}: {est}" + (f". Reason: {r_en}" if r_en else "") + ".")
         if level in pretrend and pretrend[level] is not None:
@@ -400,6 +444,14 @@ def event_study_table(results: Sequence[tuple], *, reference_period: int | None 
     pretrend = dict(pretrend or {})
     for item in results:
         level, estimator, obj = item[0], item[1], item[2]
+        if isinstance(obj, NotEstimable):  # one row at event time 0 saying why
+            frames.append(pd.DataFrame({"level": [level], "estimator": [estimator], "event_time": [0],
+                                        "estimate_pp": [np.nan], "std_error": [np.nan], "ci_low": [np.nan],
+                                        "ci_high": [np.nan], "reference_period": [False], "status": [NOT_ESTIMABLE],
+                                        "reason_vi": [obj.reason_vi], "reason_en": [obj.reason_en]}))
+            vi.append(f"{level}, {estimator}: chưa ước lượng được tác động theo năm ({obj.reason_vi}).")
+            en.append(f"{level}, {estimator}: effects by year cannot be estimated ({obj.reason_en}).")
+            continue
         f, src = _resolve(obj, "dynamic", f"event_study {level}/{estimator}")
         if "event_time" not in f.columns:
             if "term" not in f.columns:
@@ -436,6 +488,9 @@ def event_study_table(results: Sequence[tuple], *, reference_period: int | None 
             en.append(f"{level}, {estimator}: {nz} of {len(pre)} pre-period coefficients have a 95 % CI excluding 0 "
                       "(no joint test given).")
     df = pd.concat(frames, ignore_index=True)
+    df["reference_period"] = df["reference_period"].astype(bool)
+    df = clip_interval_pp(add_status(df, estimate="estimate_pp", bound_pp=TABLE_BOUNDS_PP["event_study"],
+                                     reference="reference_period"))
     if not df["reference_period"].any():
         df = df.drop(columns="reference_period")
     return _make("event_study", df, notebook=notebook, min_cell=1, synthetic=synthetic, extra_vi=vi, extra_en=en,
