@@ -493,11 +493,18 @@ def show_all(shown: Mapping[Any, Any], *, lang: str | None = None) -> None:
             _show_markdown(f"**{title}**: {reason}")
             continue
         _show_markdown(f"**{title}**")
-        if isinstance(obj, Mapping):  # a record of facts (e.g. the minimum detectable effect)
-            import pandas as pd
+        import pandas as pd
 
+        from .results import Results
+
+        if isinstance(obj, Mapping):  # a record of facts (e.g. the minimum detectable effect)
             obj = pd.DataFrame([dict(obj)])
-        display(show(obj, lang=lang))
+        if isinstance(obj, (Results, pd.DataFrame, str)):
+            shown_obj = show(obj, lang=lang)
+            if shown_obj is not None:
+                display(shown_obj)
+        else:  # an object with its own display (a research table, a decomposition)
+            display(obj)
 
 
 def _show_markdown(text: str) -> None:

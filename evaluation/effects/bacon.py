@@ -61,6 +61,17 @@ class BaconDecomposition:
                          "estimate": float((g["weight"] * g["estimate"]).sum() / w) if w > 0 else float("nan")})
         return pd.DataFrame(rows)
 
+    def _repr_html_(self) -> str:
+        """Weights and estimates by comparison type (pp), then the diagnostic sentence."""
+        bt = self.by_type().assign(weight=lambda d: d["weight"].round(3), estimate_pp=lambda d: (100 * d["estimate"]).round(2))
+        sent = self.sentences()["en"]
+        return (f"<div><strong>Goodman-Bacon decomposition of TWFE ({100 * self.twfe:.2f} pp)</strong>"
+                f"{bt.drop(columns='estimate').to_html(index=False, border=0)}<p><small>{sent}</small></p></div>")
+
+    def __str__(self) -> str:
+        return (f"Goodman-Bacon decomposition of TWFE ({100 * self.twfe:.2f} pp)\n"
+                + self.by_type().to_string(index=False) + "\n" + self.sentences()["en"])
+
     @property
     def weight_already_treated(self) -> float:
         """Share of TWFE's weight on comparisons whose controls are already treated."""

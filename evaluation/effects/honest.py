@@ -231,9 +231,15 @@ def sensitivity(inputs: HonestInputs, *, target: str = "post_average", mbar_grid
     restriction ``none`` (the original interval), ``relative_magnitude`` (M = Mbar) and ``smoothness`` (M)."""
     l = _targets(inputs.num_post)[target]
     b, S, npre, npost = inputs.betahat, inputs.sigma, inputs.num_pre, inputs.num_post
-    rows = [("none", 0.0, *rm_interval(b, S, npre, npost, l, 0.0, alpha))]
-    rows += [("relative_magnitude", float(m), *rm_interval(b, S, npre, npost, l, float(m), alpha)) for m in mbar_grid]
-    rows += [("smoothness", float(m), *sd_flci(b, S, npre, npost, l, float(m), alpha)) for m in m_grid]
+    def bounds(fn, m: float) -> tuple[float, float]:
+        try:  # a numerically degenerate case (e.g. no root for the folded-normal critical value) is a row
+            return fn(b, S, npre, npost, l, m, alpha)  # without bounds (not_estimable), not a failed review
+        except (ValueError, np.linalg.LinAlgError, FloatingPointError):
+            return float("nan"), float("nan")
+
+    rows = [("none", 0.0, *bounds(rm_interval, 0.0))]
+    rows += [("relative_magnitude", float(m), *bounds(rm_interval, float(m))) for m in mbar_grid]
+    rows += [("smoothness", float(m), *bounds(sd_flci, float(m))) for m in m_grid]
     return pd.DataFrame(rows, columns=["restriction", "M", "ci_low", "ci_high"]).assign(estimand=target)
 
 

@@ -6,6 +6,7 @@ from .. import indicators
 from ..data import CohortData
 from ..evidence import coverage_by_year_table
 from ..params import ReviewParams
+from ..research_tables import baseline_balance
 from .base import Review, SectionResult
 
 NOTEBOOK = "03_counseling_coverage.ipynb"
@@ -21,6 +22,13 @@ def counseling_coverage(cohort: CohortData, params: ReviewParams, *, review: Rev
     out.add(coverage_by_year_table(coverage, targets=review.targets, notebook=NOTEBOOK, synthetic=review.synthetic))
     out.displays["coverage_by_ethnic_boarding"] = indicators.coverage_by_year(review.panel, targets=review.targets,
                                                                             by="ethnic_boarding")
+    balance = {}
+    for level in review.params.levels:  # iebaltab-style: schools covered by the last year vs not yet covered
+        try:
+            balance[level] = baseline_balance(review.panel, level=level, lang=params.lang)
+        except ValueError as exc:  # no schools of the level, or no comparison at baseline
+            balance[level] = str(exc)
+    out.displays["baseline_balance"] = balance
     if figures:
         from .. import figures as fg
 

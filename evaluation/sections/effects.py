@@ -11,6 +11,7 @@ from ..effects.honest import cs_pretrend_sensitivity
 from ..effects.recommend import small_cohort_note, small_cohorts
 from ..evidence import effect_overall_table, event_study_table, pretrend_sensitivity_table
 from ..params import ReviewParams
+from ..research_tables import regression_table
 from ..status import NotEstimable
 from .base import Review, SectionResult, attempt, level_mde, level_mde_pp, present_levels
 
@@ -81,6 +82,13 @@ def counseling_effects(cohort: CohortData, params: ReviewParams, *, review: Revi
                       for level in levels], ignore_index=True)
     out.add(pretrend_sensitivity_table(sens, notebook=NOTEBOOK, synthetic=review.synthetic))
     out.displays.update(recommendations=recommendations, wild_bootstrap=boots, bacon=bacon)
+    fitted = {f"{level} {name}": fit for level in levels
+              for name, fit in (("TWFE", twfe_fits[level]), ("CS", did_fits[level])) if not isinstance(fit, NotEstimable)}
+    if fitted:  # the estimates side by side, esttab-style (estimate, SE in parentheses, N, clusters, FE rows)
+        out.displays["regression_table"] = regression_table(
+            fitted, terms=["treated", "ATT"], lang=p.lang,
+            labels={"treated": "TWFE: có GV tư vấn" if p.lang == "vi" else "TWFE: covered",
+                    "ATT": "Callaway-Sant'Anna: ATT"})
     if details:
         out.displays.update(_details(review))
     if figures:

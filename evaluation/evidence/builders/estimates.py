@@ -11,7 +11,8 @@ import pandas as pd
 
 from ..registry import TABLES, EvidenceError
 from ...results import Results
-from ...status import NOT_ESTIMABLE, TABLE_BOUNDS_PP, NotEstimable, add_status, clip_interval_pp
+from ...status import (NOT_ESTIMABLE, NOT_INFORMATIVE, TABLE_BOUNDS_PP, NotEstimable, add_status,
+                       clip_interval_pp, status_fields)
 from ..table import EvidenceTable
 from ._common import (_int, _make, _num, _p, _require)
 
@@ -506,5 +507,14 @@ def pretrend_sensitivity_table(frame: pd.DataFrame, *, notebook: str = "", synth
 
     _require(frame, TABLES["pretrend_sensitivity"].columns, "pretrend_sensitivity")
     f = sensitivity_sentences(frame)
-    return _make("pretrend_sensitivity", frame.reset_index(drop=True), notebook=notebook, min_cell=1,
+    frame = frame.reset_index(drop=True).copy()
+    # bounds beyond +-100 pp (a large M-bar with few schools) say nothing: not_informative, cut to the range
+    wide = (((frame["ci_low"].astype(float) < -100) | (frame["ci_high"].astype(float) > 100))
+            & (frame["status"].astype(str) == "ok")).to_numpy()
+    for i in np.flatnonzero(wide):
+        for k, v in status_fields(NOT_INFORMATIVE, "khoảng vượt quá mọi giá trị có thể (±100 điểm %): chưa kết luận được",
+                                  "the bounds exceed any possible effect (±100 pp): nothing can be concluded").items():
+            frame.iat[i, frame.columns.get_loc(k)] = v
+    frame = clip_interval_pp(frame)
+    return _make("pretrend_sensitivity", frame, notebook=notebook, min_cell=1,
                  synthetic=synthetic, extra_vi=f["vi"], extra_en=f["en"], notes_vi=notes_vi, notes_en=notes_en)
