@@ -55,7 +55,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from .runner import run_review
 
     params = load_params(args.params, data=args.data, out=args.out, lang=args.lang)
-    return run_review(params, params_file=args.params, jobs=args.jobs)
+    return run_review(params, params_file=args.params, jobs=args.jobs, overwrite=args.overwrite)
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
@@ -177,6 +177,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default=None, help="evidence bundle folder (overrides the parameters file)")
     p.add_argument("--lang", choices=["vi", "en"], default=None, help="language of the report")
     p.add_argument("--jobs", type=int, default=None, help="notebooks run at once (default: CPU count)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace an existing output folder that is not an evidence bundle (never the data folder, "
+                        "the repository, home or /)")
     p.set_defaults(func=cmd_run)
 
     from .paths import OUTPUT_DIR

@@ -150,6 +150,152 @@ def _swap_into_place(stage: Path, out: Path) -> None:
         shutil.rmtree(previous, ignore_errors=True)
 
 
+# --------------------------------------------------------------------------- the output folder
+#: Longest file name the run writes below the bundle (``report/<cycle>_<lang>.xlsx``, notebooks,
+#: figures) beyond the cycle name; a margin for the path-length check.
+_PATH_MARGIN = 120
+#: Least free space (bytes) the parent of the bundle needs before a run starts.
+MIN_FREE_BYTES = 50 * 1024 * 1024
+
+
+def is_bundle(folder: Path) -> bool:
+    """True when ``folder`` is an evidence bundle this runner wrote: it holds a ``manifest.json``
+    that is a JSON object with a ``cycle``."""
+    m = Path(folder) / "manifest.json"
+    try:
+        doc = json.loads(m.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(doc, dict) and "cycle" in doc
+
+
+def _contains(outer: Path, inner: Path) -> bool:
+    """``outer`` is ``inner`` or one of its parents."""
+    return outer == inner or outer in inner.parents
+
+
+def check_out_folder(params: ReviewParams, *, params_file: str | Path | None = None,
+                     overwrite: bool = False) -> str | None:
+    """None when the run may write its bundle at ``params.out_path``, else the message.
+
+    Replacing ``out`` deletes what it holds, so ``out`` must not be, or contain, the file system
+    root, the home folder, the repository, the notebooks, the data folder, the parameters or
+    targets file; it must not lie inside the data folder (the bundle would become input). An
+    existing ``out`` must be a bundle (a ``manifest.json`` of an earlier run) or empty, unless
+    ``overwrite``. Its parent must be writable, have ``MIN_FREE_BYTES`` free and allow the
+    bundle's path lengths. Nothing is written except a probe file, removed at once.
+    """
+    out = Path(os.path.abspath(params.out_path))
+    real = Path(os.path.realpath(out))
+    protected: list[tuple[Path, str]] = [
+        (Path(real.anchor or "/"), "the root of the file system"),
+        (Path.home(), "your home folder"),
+        (ROOT, "the repository of the toolkit"),
+        (NOTEBOOKS_DIR, "the notebooks folder"),
+        (params.data_path, "the data folder (parameter 'data')"),
+    ]
+    for given, what in ((params_file, "the parameters file"), (params.targets_path, "the targets file")):
+        if given:
+            protected.append((Path(given), what))
+    for path, what in protected:
+        target = Path(os.path.realpath(path))
+        if _contains(real, target):
+            same = real == target
+            return (f"output folder {out} (parameter 'out' / --out) is {what}" if same else
+                    f"output folder {out} (parameter 'out' / --out) contains {what} ({target})") + (
+                "; a run replaces its output folder, so it would be deleted. Choose a folder of its own, "
+                "e.g. output/<cycle>")
+    data_real = Path(os.path.realpath(params.data_path))
+    if _contains(data_real, real):
+        return (f"output folder {out} (parameter 'out' / --out) is inside the data folder {params.data_path}; "
+                "the bundle would become input of the next run. Choose a folder outside the data folder")
+    parent = out.parent
+    while not os.path.exists(parent) and parent != parent.parent:  # never raises (a name too long)
+        parent = parent.parent
+    try:
+        name_max = os.pathconf(parent, "PC_NAME_MAX")
+        path_max = os.pathconf(parent, "PC_PATH_MAX")
+    except (OSError, ValueError):
+        name_max, path_max = 255, 4096
+    longest_name = max([len(part.encode()) for part in out.parts[1:]] or [0])
+    staging = len(f".{out.name}.staging-{os.getpid()}".encode())
+    cycle_file = len(f"{params.cycle}_{params.lang}.xlsx".encode())
+    if max(longest_name, staging, cycle_file) > name_max:
+        return (f"output folder {out}: a name in the path is longer than the file system allows ({name_max} bytes); "
+                "shorten the folder name (parameter 'out') or the cycle name (parameter 'cycle')")
+    if len(str(out).encode()) + _PATH_MARGIN + len(params.cycle.encode()) > path_max:
+        return (f"output folder {out}: the path is too long for the files of the bundle (the file system allows "
+                f"{path_max} bytes); choose a shorter path")
+    if out.exists() or out.is_symlink():
+        if not out.is_dir():
+            return (f"output folder {out} (parameter 'out' / --out) exists and is not a folder; "
+                    "choose another path or remove the file")
+        if not overwrite and not is_bundle(out) and any(out.iterdir()):
+            return (f"output folder {out} (parameter 'out' / --out) holds files that are not an evidence bundle "
+                    "(no manifest.json of an earlier run); a run replaces the whole folder. Choose an empty or new "
+                    "folder, or pass --overwrite to replace it")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        return f"output folder {out}: cannot write in {parent} (permission denied or read-only file system)"
+    try:
+        probe = parent / f".{out.name}.probe-{os.getpid()}"
+        fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            os.write(fd, b"0")
+        finally:
+            os.close(fd)
+            with contextlib.suppress(OSError):
+                os.unlink(probe)
+    except OSError as exc:
+        return f"output folder {out}: cannot write in {parent} ({exc.strerror or exc})"
+    with contextlib.suppress(OSError):
+        free = shutil.disk_usage(parent).free
+        if free < MIN_FREE_BYTES:
+            return (f"output folder {out}: only {free // (1024 * 1024)} MB free on the disk of {parent}; a run needs "
+                    f"at least {MIN_FREE_BYTES // (1024 * 1024)} MB. Free some space or choose another disk")
+    return None
+
+
+class OutputLocked(RuntimeError):
+    """Another run is writing the same bundle."""
+
+
+@contextlib.contextmanager
+def out_lock(out: Path):
+    """Hold an exclusive lock on ``OUT.parent/.<name>.lock`` for the run; raise
+    :class:`OutputLocked` at once (no waiting) when another run holds it. The lock file is
+    removed when the run ends."""
+    import fcntl
+
+    path = out.parent / f".{out.name}.lock"
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = ""
+            with contextlib.suppress(OSError, ValueError):
+                holder = os.pread(fd, 32, 0).decode().strip()
+            os.close(fd)
+            raise OutputLocked(f"another run{f' (process {holder})' if holder else ''} is writing the bundle {out}; "
+                               "wait for it to finish, or choose another output folder") from None
+        # the file may have been removed by the run that held it just before: lock the current one
+        try:
+            same = os.fstat(fd).st_ino == os.stat(path).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        os.close(fd)
+    try:
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        yield path
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+        os.close(fd)
+
+
 # --------------------------------------------------------------------------- provenance
 def input_files(params: ReviewParams, params_file: str | Path | None = None) -> list[dict[str, Any]]:
     """Every input of the run with its SHA-256: each file of the data folder, the parameters
@@ -415,12 +561,14 @@ def _validate_inputs(params: ReviewParams) -> str | None:
 # --------------------------------------------------------------------------- the run
 def run_review(params: ReviewParams, *, params_file: str | Path | None = None, jobs: int | None = None,
                notebooks: Path | str | Sequence[Path | str] | None = None, progress: bool = True,
-               report: bool = True) -> int:
+               report: bool = True, overwrite: bool = False) -> int:
     """Run one review cycle and write its evidence bundle at ``params.out_path``; the exit code.
 
     ``notebooks`` is a folder (default ``notebooks/``) or a list of notebook files; ``jobs`` the
     number of notebooks executed at once (default: the CPU count); ``report=False`` leaves out the
-    human report (the evidence index is always built). Returns 0 when the bundle was
+    human report (the evidence index is always built); ``overwrite`` lets the run replace an
+    existing folder that is not a bundle (never a protected one, see :func:`check_out_folder`).
+    Two runs into the same bundle do not overlap: the second stops at once. Returns 0 when the bundle was
     written, 1 when the data was invalid or a notebook or report step failed (the previous
     bundle untouched), 130 / 143 when interrupted by Ctrl-C / SIGTERM.
     """
@@ -438,16 +586,44 @@ def run_review(params: ReviewParams, *, params_file: str | Path | None = None, j
     nb_list = [p.resolve() for p in nb_list]
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(nb_list)))
 
+    problem = check_out_folder(params, params_file=params_file, overwrite=overwrite)
+    if problem:
+        _say(f"error: {problem}\nNothing was run or written.")
+        return 2
     problem = _validate_inputs(params)
     if problem:
         _say(f"error: {problem}\nNo notebook was run; the bundle at {out} is unchanged.")
         return 1
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        lock = out_lock(out)
+        lock.__enter__()
+    except OutputLocked as exc:
+        _say(f"error: {exc}\nNothing was run or written.")
+        return 2
+    except OSError as exc:
+        _say(f"error: output folder {out}: cannot write in {out.parent} ({exc.strerror or exc})\nNothing was run.")
+        return 2
+    try:
+        return _run_locked(params, out=out, nb_list=nb_list, nb_dir=nb_dir, jobs=jobs, params_file=params_file,
+                           progress=progress, report=report, full_review=notebooks is None, started=started, t0=t0)
+    finally:
+        lock.__exit__(None, None, None)
 
-    out.parent.mkdir(parents=True, exist_ok=True)
+
+def _run_locked(params: ReviewParams, *, out: Path, nb_list: list[Path], nb_dir: Path, jobs: int, params_file,
+                progress: bool, report: bool, full_review: bool, started: datetime, t0: float) -> int:
+    """The run proper, while this process holds the lock of the bundle."""
     _cleanup_leftovers(out)
     stage = out.parent / f".{out.name}.staging-{os.getpid()}"
-    (stage / "notebooks").mkdir(parents=True)
-    (stage / LOG_DIR).mkdir()
+    try:
+        (stage / "notebooks").mkdir(parents=True)
+        (stage / LOG_DIR).mkdir()
+    except OSError as exc:
+        shutil.rmtree(stage, ignore_errors=True)
+        _say(f"error: output folder {out}: cannot write in {out.parent} ({exc.strerror or exc})\nNothing was run; "
+             f"the bundle at {out} is unchanged.")
+        return 2
     parameters = {**params.to_yaml_dict(), "stage_dir": str(stage)}
 
     def on_sigterm(signum, frame):  # noqa: ARG001
@@ -466,22 +642,30 @@ def run_review(params: ReviewParams, *, params_file: str | Path | None = None, j
             failure = "; ".join(f"notebook {r.name} failed" + (f" at cell [{r.cell}]" if r.cell else "")
                                 + f": {r.reason}" for r in failed)
         else:
-            failure = _build_outputs(stage, params, report=report, full_review=notebooks is None)
+            failure = _build_outputs(stage, params, report=report, full_review=full_review)
         manifest = _manifest(params, params_file=params_file, runs=runs, started=started, t0=t0, jobs=jobs,
                              report_error=failure if not any(r.status == "failed" for r in runs) else None)
         if failure is None:
-            shutil.rmtree(stage / LOG_DIR, ignore_errors=True)
-            (stage / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n",
-                                                 encoding="utf-8")
-            _swap_into_place(stage, out)
+            try:
+                shutil.rmtree(stage / LOG_DIR, ignore_errors=True)
+                (stage / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n",
+                                                     encoding="utf-8")
+                _swap_into_place(stage, out)
+            except OSError as exc:  # full disk, read-only remount, folder busy: the bundle stays as it was
+                _say(f"error: review {params.cycle}: the bundle could not be written to {out} "
+                     f"({exc.strerror or exc}); the bundle at {out} is unchanged.")
+                return 1
             n_skip = sum(r.status == "skipped" for r in runs)
             _say(f"evidence bundle written to {out} ({len(runs) - n_skip} notebooks ok, {n_skip} skipped"
                  + "".join(f"\n  skipped {r.name}: {r.reason}" for r in runs if r.status == "skipped")
                  + f") in {time.perf_counter() - t0:.1f} s")
             return 0
-        kept = _keep_failed(stage, out, params, runs, manifest)
-        _say(f"error: review {params.cycle} failed: {failure}\n"
-             f"The executed notebooks with the error are in {kept}; the bundle at {out} is unchanged.")
+        try:
+            kept = _keep_failed(stage, out, params, runs, manifest)
+            where = f"The executed notebooks with the error are in {kept}"
+        except OSError as exc:  # e.g. the disk is full: say so, never leave empty copies behind
+            where = f"The failed notebooks could not be kept ({exc.strerror or exc})"
+        _say(f"error: review {params.cycle} failed: {failure}\n{where}; the bundle at {out} is unchanged.")
         return 1
     except KeyboardInterrupt as exc:
         why = "SIGTERM" if isinstance(exc, RunInterrupted) else "Ctrl-C"
@@ -556,13 +740,20 @@ def _keep_failed(stage: Path, out: Path, params: ReviewParams, runs: Sequence[No
     while dest.exists():
         n += 1
         dest = out.parent / "failed-runs" / f"{params.cycle}-{stamp}-{n}"
-    (dest / "notebooks").mkdir(parents=True)
-    failed = [r for r in runs if r.status == "failed"] or list(runs)
-    for r in failed:
-        if r.output is not None and r.output.is_file():
-            shutil.copy2(r.output, dest / "notebooks" / r.name)
-        log = stage / LOG_DIR / f"{Path(r.name).stem}.log"
-        if log.is_file() and log.stat().st_size:
-            shutil.copy2(log, dest / "notebooks" / log.name)
-    (dest / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    try:
+        (dest / "notebooks").mkdir(parents=True)
+        failed = [r for r in runs if r.status == "failed"] or list(runs)
+        for r in failed:
+            if r.output is not None and r.output.is_file():
+                shutil.copy2(r.output, dest / "notebooks" / r.name)
+            log = stage / LOG_DIR / f"{Path(r.name).stem}.log"
+            if log.is_file() and log.stat().st_size:
+                shutil.copy2(log, dest / "notebooks" / log.name)
+        (dest / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n",
+                                            encoding="utf-8")
+    except OSError:
+        shutil.rmtree(dest, ignore_errors=True)  # a partial copy (0-byte files) would hide the real error
+        with contextlib.suppress(OSError):
+            (dest.parent).rmdir()  # only when empty
+        raise
     return dest

@@ -200,7 +200,8 @@ def _gone(pid: int, within: float = 15.0) -> bool:
 def test_killed_run_leaves_previous_bundle_and_the_next_run_cleans_up(tmp_path, small_cohort, previous_bundle):
     before = snapshot(previous_bundle)
     proc, kernel_pid = _start_run_and_wait_for_kernel(tmp_path, small_cohort, previous_bundle)
-    assert [n.split("-")[0] for n in leftovers(previous_bundle)] == [".review.staging"]
+    # the running review holds the bundle's lock file beside its staging folder
+    assert [n.split("-")[0] for n in leftovers(previous_bundle)] == [".review.lock", ".review.staging"]
     proc.send_signal(signal.SIGKILL)
     proc.communicate(timeout=30)
     assert snapshot(previous_bundle) == before
@@ -223,3 +224,97 @@ def test_sigterm_midway_is_reported_and_leaves_previous_bundle(tmp_path, small_c
     assert snapshot(previous_bundle) == before
     assert leftovers(previous_bundle) == []
     assert _gone(kernel_pid)
+
+
+# --------------------------------------------------------------------------- the output folder
+def _refused(params, capsys, **kw) -> str:
+    code = run_review(params, progress=False, report=False, **kw)
+    assert code == 2
+    return capsys.readouterr().err
+
+
+@pytest.mark.parametrize("which", ["data", "data_parent", "root", "repo", "inside_data", "home"])
+def test_out_that_would_delete_what_the_user_keeps_is_refused(tmp_path, small_cohort, capsys, monkeypatch, which):
+    import shutil
+
+    data = tmp_path / "inputs" / "cohort"
+    shutil.copytree(small_cohort, data)
+    (data / "notes.txt").write_text("my notes\n", encoding="utf-8")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    (tmp_path / "home").mkdir()
+    out = {"data": data, "data_parent": data.parent, "root": Path("/"), "repo": ROOT,
+           "inside_data": data / "bundle", "home": tmp_path / "home"}[which]
+    before = snapshot(data)
+    err = _refused(params_for(data, out), capsys, overwrite=True)
+    assert "Nothing was run or written" in err and "Traceback" not in err
+    assert {"data": "is the data folder", "data_parent": "contains the data folder",
+            "root": "the root of the file system", "repo": "is the repository",
+            "inside_data": "inside the data folder", "home": "is your home folder"}[which] in err
+    assert snapshot(data) == before
+
+
+def test_existing_folder_that_is_not_a_bundle_needs_overwrite(tmp_path, small_cohort, capsys):
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "thesis.docx").write_bytes(b"not yours")
+    err = _refused(params_for(small_cohort, out), capsys)
+    assert "holds files that are not an evidence bundle" in err and "--overwrite" in err
+    assert (out / "thesis.docx").read_bytes() == b"not yours"
+    f = tmp_path / "afile"
+    f.write_text("x")
+    assert "exists and is not a folder" in _refused(params_for(small_cohort, f), capsys)
+
+
+def test_read_only_disk_and_too_long_names_are_refused_before_any_work(tmp_path, small_cohort, capsys, monkeypatch):
+    import errno
+
+    from evaluation import runner
+
+    err = _refused(params_for(small_cohort, tmp_path / ("x" * 300)), capsys)
+    assert "longer than the file system allows" in err and "Traceback" not in err
+    real_open = os.open
+
+    def read_only(path, *a, **k):
+        if ".probe-" in str(path):
+            raise OSError(errno.EROFS, "Read-only file system")
+        return real_open(path, *a, **k)
+
+    monkeypatch.setattr(runner.os, "open", read_only)
+    err = _refused(params_for(small_cohort, tmp_path / "out"), capsys)
+    assert "cannot write in" in err and "Read-only file system" in err and "Traceback" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_second_run_into_the_same_bundle_stops_at_once(tmp_path, small_cohort, capsys):
+    from evaluation.runner import OutputLocked, out_lock
+
+    out = tmp_path / "out" / "review"
+    out.parent.mkdir(parents=True)
+    with out_lock(out):
+        with pytest.raises(OutputLocked, match="another run"):
+            with out_lock(out):
+                pass
+        err = _refused(params_for(small_cohort, out), capsys)
+        assert "another run (process" in err and not out.exists()
+    assert not (out.parent / ".review.lock").exists()
+    with out_lock(out):  # released: the next run takes it
+        pass
+
+
+def test_full_disk_when_keeping_a_failed_run_leaves_no_empty_copies(tmp_path, monkeypatch):
+    from evaluation import runner
+
+    params = params_for(tmp_path / "d", tmp_path / "out" / "review")
+    stage = tmp_path / "stage"
+    (stage / "notebooks").mkdir(parents=True)
+    nb = stage / "notebooks" / "01.ipynb"
+    nb.write_text("{}")
+    run = runner.NotebookRun("01.ipynb", status="failed", output=nb)
+
+    def full(*a, **k):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(runner.shutil, "copy2", full)
+    with pytest.raises(OSError):
+        runner._keep_failed(stage, params.out_path, params, [run], {"cycle": "x"})
+    assert not (tmp_path / "out" / "failed-runs").exists()
