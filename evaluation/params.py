@@ -157,13 +157,87 @@ def read_params_file(path: str | Path) -> dict[str, Any]:
     return read_yaml_mapping(p, expected="a mapping of parameter keys")
 
 
+#: Largest parameters or grid file read (bytes): a review's parameters are a few KB.
+MAX_YAML_BYTES = 1_000_000
+#: Most nodes a YAML document may hold once its aliases are expanded. Aliases (``*name``) let
+#: a 1 KB file stand for billions of values ("billion laughs"); a parameters file needs a few
+#: hundred.
+MAX_YAML_NODES = 10_000
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that refuses a key given twice in one mapping (YAML says keys are
+    unique; PyYAML keeps the last silently)."""
+
+    def construct_mapping(self, node, deep=False):
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[Any, int] = {}
+            for key_node, _ in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    continue
+                key = self.construct_object(key_node, deep=True)
+                try:
+                    first = seen.get(key)
+                except TypeError:
+                    continue  # an unhashable key: SafeLoader's own message follows
+                line = key_node.start_mark.line + 1
+                if first is not None:
+                    raise ParamsError(f"{self.name}, line {line}: key '{key}' is given twice (first on line {first}); "
+                                      "keep one")
+                seen[key] = line
+        return super().construct_mapping(node, deep=deep)
+
+
+def _expanded_nodes(node, limit: int) -> int:
+    """Nodes of the document with every alias expanded (stops counting past ``limit``)."""
+    memo: dict[int, int] = {}
+
+    def size(n) -> int:
+        if id(n) in memo:
+            return memo[id(n)]
+        memo[id(n)] = limit + 1  # a recursive alias counts as too large
+        if isinstance(n, yaml.SequenceNode):
+            total = 1 + sum(size(c) for c in n.value)
+        elif isinstance(n, yaml.MappingNode):
+            total = 1 + sum(size(k) + size(v) for k, v in n.value)
+        else:
+            total = 1
+        memo[id(n)] = total = min(total, limit + 1)
+        return total
+
+    return size(node)
+
+
 def read_yaml_mapping(path: Path, *, expected: str) -> dict[str, Any]:
     """The mapping a YAML file holds (a parameters or grid file); ``ParamsError`` naming the file
-    when it is not valid YAML or not a mapping (``expected`` says what it should be)."""
+    when it is not valid YAML or not a mapping (``expected`` says what it should be).
+
+    Safe loading only (no Python objects), no key twice in a mapping, at most
+    ``MAX_YAML_BYTES`` bytes and ``MAX_YAML_NODES`` values once aliases are expanded."""
     try:
-        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        size = Path(path).stat().st_size
+    except OSError as exc:
+        raise ParamsError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    if size > MAX_YAML_BYTES:
+        raise ParamsError(f"{path}: {size} bytes; a parameters or grid file is at most {MAX_YAML_BYTES} bytes")
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ParamsError(f"{path}: not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
+    loader = _StrictLoader(text)
+    loader.name = str(path)
+    try:
+        node = loader.get_single_node()
+        if node is not None and _expanded_nodes(node, MAX_YAML_NODES) > MAX_YAML_NODES:
+            raise ParamsError(f"{path}: its aliases (*name) expand to more than {MAX_YAML_NODES} values; "
+                              "write the values out instead of nesting aliases")
+        raw = (loader.construct_document(node) if node is not None else None) or {}
     except yaml.YAMLError as exc:
         raise ParamsError(f"{path}: not valid YAML: {exc}") from None
+    except RecursionError:
+        raise ParamsError(f"{path}: nested too deeply to be a parameters or grid file") from None
+    finally:
+        loader.dispose()
     if not isinstance(raw, dict):
         raise ParamsError(f"{path}: expected {expected}, got {type(raw).__name__}")
     return raw

@@ -74,3 +74,51 @@ def test_a_mistyped_key_in_the_notebooks_own_parameters_cell_is_an_error():
         enb.parameters(ns)
     ns["In"].append(enb.parameters_cell_source())
     assert enb.parameters(ns).min_cell == 5
+LAUGHS = "\n".join(["a: &a [x, x, x, x, x, x, x, x, x, x]"]
+                   + [f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join([f'*{chr(97 + i)}'] * 10)}]" for i in range(8)]) + "\n"
+
+
+def test_nested_aliases_are_refused_before_they_expand(tmp_path):
+    import resource
+    import time
+
+    f = tmp_path / "laughs.yaml"
+    f.write_text(LAUGHS, encoding="utf-8")
+    assert f.stat().st_size < 1024
+    t0 = time.perf_counter()
+    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with pytest.raises(ParamsError, match=r"laughs.yaml: its aliases \(\*name\) expand to more than 10000 values"):
+        load_params(f)
+    assert time.perf_counter() - t0 < 2
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss0 < 100_000  # KB
+
+
+def test_a_few_aliases_are_still_fine(tmp_path):
+    f = tmp_path / "p.yaml"
+    f.write_text("levels: &l [THCS, THPT]\nprojection_years: &y [2025, 2030]\n", encoding="utf-8")
+    assert load_params(f).levels == ["THCS", "THPT"]
+
+
+def test_recursive_alias_is_refused(tmp_path):
+    f = tmp_path / "p.yaml"
+    f.write_text("levels: &l [THCS, *l]\n", encoding="utf-8")
+    with pytest.raises(ParamsError, match="expand to more than"):
+        load_params(f)
+
+
+def test_duplicate_key_is_an_error_naming_both_lines(tmp_path):
+    f = tmp_path / "p.yaml"
+    f.write_text("min_cell: 5\ncycle: x\nmin_cell: 1\n", encoding="utf-8")
+    with pytest.raises(ParamsError) as e:
+        load_params(f)
+    assert str(e.value) == f"{f}, line 3: key 'min_cell' is given twice (first on line 1); keep one"
+
+
+def test_python_objects_and_oversized_files_are_refused(tmp_path):
+    f = tmp_path / "p.yaml"
+    f.write_text("cycle: !!python/object/apply:os.system ['true']\n", encoding="utf-8")
+    with pytest.raises(ParamsError, match="not valid YAML"):
+        load_params(f)
+    f.write_text("cycle: x\n" + "#" * 1_100_000 + "\n", encoding="utf-8")
+    with pytest.raises(ParamsError, match="a parameters or grid file is at most 1000000 bytes"):
+        load_params(f)
