@@ -70,6 +70,7 @@ def _read_csv(path: Path) -> pd.DataFrame:
         raise TableReadError(path, "the file has no header row") from None
     except (pd.errors.ParserError, ValueError) as exc:
         raise TableReadError(path, f"pandas could not parse it: {str(exc).strip()}") from None
+    _refuse_duplicate_headers(path, [str(c) for c in _header_row(path)])
     df.columns = [str(c).strip() for c in df.columns]
     unnamed = [c for c in df.columns if c.startswith("Unnamed: ")]
     for c in df.columns:
@@ -85,6 +86,27 @@ def _read_csv(path: Path) -> pd.DataFrame:
     return df
 
 
+def _header_row(path: Path) -> list[str]:
+    """The header row of a CSV file as written (pandas renames a repeated name to ``name.1``)."""
+    import csv
+
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        return next(csv.reader(f), [])
+
+
+def _refuse_duplicate_headers(path: Path, names: list[str]) -> None:
+    """A column name given twice: which of the two columns is meant cannot be told."""
+    seen: dict[str, int] = {}
+    for i, name in enumerate(names, start=1):
+        key = name.strip()
+        if not key:
+            continue
+        if key in seen:
+            raise TableReadError(path, f"column '{key}' appears twice in the header (columns {seen[key]} and {i}); "
+                                       "keep one of them")
+        seen[key] = i
+
+
 def _read_parquet(path: Path) -> pd.DataFrame:
     # Column by column: each Arrow column is converted and freed before the next is read, so the
     # peak memory is the frame plus one column, not the frame twice (10 million students: about
@@ -95,6 +117,7 @@ def _read_parquet(path: Path) -> pd.DataFrame:
         pf = pq.ParquetFile(path)
         meta = pf.schema_arrow.pandas_metadata or {}
         index_cols = {c for c in meta.get("index_columns", []) if isinstance(c, str)}
+        _refuse_duplicate_headers(path, [str(n) for n in pf.schema_arrow.names if n not in index_cols])
         data = {}
         for name in pf.schema_arrow.names:
             if name in index_cols:
@@ -102,6 +125,8 @@ def _read_parquet(path: Path) -> pd.DataFrame:
             col = pf.read(columns=[name]).column(0)
             data[str(name).strip()] = col.to_pandas()
             del col
+    except TableReadError:
+        raise
     except Exception as exc:  # pyarrow raises several types for a broken file
         raise TableReadError(path, f"pyarrow could not read it: {type(exc).__name__}: {exc}") from None
     df = pd.DataFrame(data, copy=False)

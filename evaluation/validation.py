@@ -7,8 +7,19 @@ What is checked (the data contract, ``shared/data-contract.md``, rule by rule):
   an absent optional table (``students``, ``labour_demand``, ``vocational_supply``) is a note;
 * columns: every required column present; every cell of the right type (whole number, number,
   true/false), every code from its code list, no empty cell where a value is required;
-* ranges: counts >= 0, ``0 <= trained_counselors <= counselors``, ``khmer_share`` in 0..1, graduation
-  years inside the review cycle (when ``years`` is given) and every year plausible (1990..2100);
+* ranges: counts >= 0 and at most ``MAX_COUNT``, ``0 <= trained_counselors <= counselors``,
+  ``employed_12m <= graduated``, ``khmer_share`` in 0..1, graduation years inside the review cycle
+  (when ``years`` is given) and every year plausible (1990 to next year); a level-year of
+  ``graduates`` whose counts are all 0 (a sheet not filled in) is an error;
+* numbers are written with the digits 0-9 (full-width digits such as "１２", typed with an Asian
+  input method, are refused, not read as missing), at most 15 digits;
+* codes (``merged_into_code``, ``residence_commune_code``, every id and code column) are codes:
+  letters, digits, ``_ . -`` and no spaces; placeholders such as "-", "NA" or "N/A" are refused
+  (leave the cell empty);
+* formula-like text: no text cell starts with ``=``, ``+``, ``-``, ``@`` (or a tab / carriage
+  return): a spreadsheet opening an evidence CSV would run it as a formula ("CSV injection",
+  OWASP). The toolkit refuses such input here rather than altering it on output, so every CSV
+  it writes holds the user's text unchanged;
 * keys: ``schools.school_id``, ``communes.commune_code``, ``counseling`` school_id+year and the
   ``graduates`` cell key (school_id, year, level, [sex], [ethnicity], destination) unique;
 * references: schools -> communes, graduates/counseling/students -> schools,
@@ -21,6 +32,9 @@ Warnings (printed, never fail): school-years with graduates but no counseling ro
 not *uncovered*); level-years and school-years whose share of ``unknown`` destinations exceeds
 ``unknown_share_warning``; schools that report in some years and then stop or skip a year. Notes: optional
 tables absent.
+
+Messages about the ``students`` table never show a cell's value (``(not shown)``): a name or a
+birth date typed into the wrong column must not travel into a report or a terminal.
 
 Row numbers are the ones the user sees: in a CSV file, data row ``i`` (0-based) is **line** ``i + 2``
 (the header is line 1; blank lines are counted, quoted fields spanning several lines are not); in a
@@ -79,12 +93,31 @@ FALSE_WORDS: tuple[str, ...] = ("false", "0", "no")
 SCHOOL_LEVELS: tuple[str, ...] = ("THCS", "THPT", "THCS,THPT")
 #: VSIC 2018 section letters (``labour_demand.sector``).
 VSIC_SECTIONS: tuple[str, ...] = tuple("ABCDEFGHIJKLMNOPQRSTU")
-#: Any year column outside this range is an error even when no review cycle is given.
-PLAUSIBLE_YEARS: tuple[int, int] = (1990, 2100)
+def _plausible_years() -> tuple[int, int]:
+    import datetime as _dt
+
+    return 1990, _dt.date.today().year + 1
+
+
+#: Any year column outside this range is an error even when no review cycle is given: no
+#: cohort graduated before 1990 in the data this toolkit reads, and none after next year.
+PLAUSIBLE_YEARS: tuple[int, int] = _plausible_years()
+#: Largest count in one cell (students, places, workers): a district's cell is far below it,
+#: and a larger number is a typing error (or would overflow sums).
+MAX_COUNT = 10_000_000
+#: A code or id: letters, digits, ``_ . - /``, starting with a letter or digit, no spaces.
+_CODE_RE = r"[0-9A-Za-z][0-9A-Za-z_.\-/]{0,63}"
+#: Words that stand for "no value" and must not be taken for a code (compared lower-cased).
+PLACEHOLDERS: tuple[str, ...] = ("-", "--", "—", "na", "n/a", "n.a.", "nan", "null", "none", "nil", "x", "?",
+                                 "không", "khong", "không có", "0")
+#: First characters that make a spreadsheet read a text cell as a formula.
+FORMULA_STARTS: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
+#: Table shown instead of a value in messages about the students table.
+NOT_SHOWN = "(not shown)"
 
 #: A whole number; "12.0" (as pandas writes a float column) is accepted, "1.000" is not: in
 #: Vietnamese number formatting that is one thousand, and reading it as 1 would be silently wrong.
-_INT_RE = r"[+-]?\d+(?:\.0)?"
+_INT_RE = r"[+-]?[0-9]{1,15}(?:\.0)?"
 #: Column names in ``students`` that betray personal data (after lower-casing, stripping accents
 #: and turning every non-alphanumeric run into ``_``).
 _PERSONAL_RE = re.compile(
@@ -139,6 +172,8 @@ class Issue:
 def _quote(value: str, limit: int = 80) -> str:
     if value == "":
         return "(empty)"
+    if value == NOT_SHOWN:
+        return value
     v = value if len(value) <= limit else value[: limit - 1] + "…"
     return f"'{v}'"
 
@@ -330,6 +365,10 @@ class _Collector:
                 return pd.Series(list(x) if not isinstance(x, pd.Series) else x.to_numpy(), dtype="object").to_numpy()
             return [x] * n
 
+        if table == "students" and rows is not None and value is not None:
+            # personal data: never echo a cell
+            value = NOT_SHOWN
+
         self.parts.append(pd.DataFrame({
             "check": [check] * n, "table": [table] * n, "severity": [severity] * n, "row": row_col,
             "column": col(column), "value": col(value), "expected": col(expected),
@@ -369,50 +408,51 @@ class ColumnSpec:
     max: float | None = None
     cycle_year: bool = False
     year: bool = False
+    code: bool = False
 
 
 def _c(name: str, kind: Kind = "str", **kw: Any) -> ColumnSpec:
     return ColumnSpec(name, kind, **kw)
 
 
-_COUNT = dict(kind="int", min=0)
+_COUNT = dict(kind="int", min=0, max=MAX_COUNT)
 
 #: The contract, table by table (order = order of checks and of columns in messages).
 TABLE_SPECS: dict[str, tuple[ColumnSpec, ...]] = {
     "schools": (
-        _c("school_id"), _c("school_name"), _c("commune_code"),
+        _c("school_id", code=True), _c("school_name"), _c("commune_code", code=True),
         _c("levels", codes=SCHOOL_LEVELS), _c("ethnic_boarding", "bool"),
     ),
     "communes": (
-        _c("commune_code"), _c("commune_name"), _c("district_name"), _c("province_name"),
+        _c("commune_code", code=True), _c("commune_name"), _c("district_name"), _c("province_name"),
         _c("khmer_share", "float", min=0, max=1), _c("disadvantaged", "bool"),
-        _c("merged_into_code", required=False, nullable=True),
+        _c("merged_into_code", required=False, nullable=True, code=True),
         _c("merged_into_name", required=False, nullable=True),
     ),
     "graduates": (
-        _c("school_id"), _c("year", "int", year=True, cycle_year=True), _c("level", codes=LEVELS),
+        _c("school_id", code=True), _c("year", "int", year=True, cycle_year=True), _c("level", codes=LEVELS),
         _c("sex", required=False, codes=SEXES), _c("ethnicity", required=False, codes=ETHNICITIES),
         _c("destination", codes=ALL_DESTINATIONS), _c("students", **_COUNT),
     ),
     "counseling": (
-        _c("school_id"), _c("year", "int", year=True, cycle_year=True),
+        _c("school_id", code=True), _c("year", "int", year=True, cycle_year=True),
         _c("counselors", **_COUNT), _c("trained_counselors", **_COUNT),
         _c("sessions", required=False, nullable=True, **_COUNT),
         _c("students_counseled", required=False, nullable=True, **_COUNT),
     ),
     "students": (
-        _c("student_key"), _c("school_id"), _c("year", "int", year=True, cycle_year=True),
+        _c("student_key"), _c("school_id", code=True), _c("year", "int", year=True, cycle_year=True),
         _c("level", codes=LEVELS), _c("sex", codes=SEXES), _c("ethnicity", codes=ETHNICITIES),
-        _c("poor_household", "bool"), _c("residence_commune_code", nullable=True),
+        _c("poor_household", "bool"), _c("residence_commune_code", nullable=True, code=True),
         _c("counseled", "bool"), _c("destination", codes=ALL_DESTINATIONS),
     ),
     "labour_demand": (
-        _c("survey_year", "int", year=True), _c("enterprise_id"), _c("commune_code"),
+        _c("survey_year", "int", year=True), _c("enterprise_id"), _c("commune_code", code=True),
         _c("sector", codes=VSIC_SECTIONS), _c("trade"), _c("qualification", codes=QUALIFICATIONS),
         _c("workers_needed", **_COUNT),
     ),
     "vocational_supply": (
-        _c("year", "int", year=True), _c("institution_id"), _c("institution_name"), _c("commune_code"),
+        _c("year", "int", year=True), _c("institution_id"), _c("institution_name"), _c("commune_code", code=True),
         _c("trade"), _c("level", codes=VOC_LEVELS), _c("places", **_COUNT), _c("enrolled", **_COUNT),
         _c("graduated", **_COUNT), _c("employed_12m", nullable=True, **_COUNT),
     ),
@@ -465,7 +505,8 @@ def _float_ok(s: pd.Series) -> pd.Series:
     if ptypes.is_numeric_dtype(s):
         return _true(s)
     t = s.astype("str")
-    return (pd.to_numeric(t, errors="coerce").notna() | t.isna()).astype(bool)
+    ascii_ = t.str.fullmatch(r"[\x00-\x7f]*").fillna(True).astype(bool)
+    return ((pd.to_numeric(t.where(ascii_), errors="coerce").notna() & ascii_) | t.isna()).astype(bool)
 
 
 def _bool_ok(s: pd.Series) -> pd.Series:
@@ -489,6 +530,22 @@ def _codes_ok(codes: tuple[str, ...], *, school_levels: bool = False) -> Callabl
     return check
 
 
+def _no_formula(s: pd.Series) -> pd.Series:
+    if not _is_textual(s):
+        return _true(s)
+    t = s.astype("str")
+    return (~t.str.startswith(FORMULA_STARTS) | t.isna()).fillna(True).astype(bool)
+
+
+def _code_ok(s: pd.Series) -> pd.Series:
+    if not _is_textual(s):
+        return _true(s)
+    t = s.astype("str")
+    formula = t.str.startswith(FORMULA_STARTS).fillna(False).astype(bool)  # reported once, by _no_formula
+    good = t.str.fullmatch(_CODE_RE).fillna(True).astype(bool) & ~t.str.lower().isin(PLACEHOLDERS).fillna(False)
+    return (good | formula | t.isna()).astype(bool)
+
+
 def _normalise_school_levels(t: pd.Series) -> pd.Series:
     t = t.str.replace(" ", "", regex=False)
     return t.where(t != "THPT,THCS", "THCS,THPT")
@@ -496,8 +553,8 @@ def _normalise_school_levels(t: pd.Series) -> pd.Series:
 
 _KIND_TEST = {"int": _int_ok, "float": _float_ok, "bool": _bool_ok}
 _KIND_EXPECTED = {
-    "int": "a whole number (e.g. 12)",
-    "float": "a number with a decimal point (e.g. 0.25)",
+    "int": "a whole number written with the digits 0-9, at most 15 digits (e.g. 12)",
+    "float": "a number with a decimal point, written with the digits 0-9 (e.g. 0.25)",
     "bool": "true or false (also accepted: 1/0, yes/no)",
 }
 
@@ -604,6 +661,15 @@ def _raw_schema(name: str) -> _Schema:
         if spec.codes is not None:
             checks.append(pa.Check(_codes_ok(spec.codes, school_levels=spec.codes is SCHOOL_LEVELS), name="code"))
             m.append(_CheckMeta("code", _codes_text(spec.codes)))
+        if spec.kind == "str" and spec.codes is None:
+            checks.append(pa.Check(_no_formula, name="formula"))
+            m.append(_CheckMeta("formula_text", "text that does not start with =, +, -, @, a tab or a line break (a "
+                                                "spreadsheet would run it as a formula when the evidence is opened); "
+                                                "remove the first character"))
+        if spec.code:
+            checks.append(pa.Check(_code_ok, name="code_form"))
+            m.append(_CheckMeta("code_form", "a code: letters and digits (also _ . - /), no spaces, not a placeholder "
+                                             "such as '-' or 'NA' (leave the cell empty when there is none)"))
         cols[spec.name] = pa.Column(None, checks=checks, nullable=spec.nullable, required=spec.required,
                                     name=spec.name)
         meta[spec.name] = m
@@ -619,7 +685,7 @@ def _typed_schema(name: str, years: list[int] | None) -> _Schema | None:
             lo, hi = spec.min, spec.max
             checks.append(pa.Check(lambda s, lo=lo, hi=hi: _in_range(s, lo, hi), name="range"))
             m.append(_CheckMeta("range", _range_text(spec)))
-        if spec.year:
+        if spec.year and not (spec.cycle_year and years):  # the cycle's own years say more
             lo, hi = PLAUSIBLE_YEARS
             checks.append(pa.Check(lambda s, lo=lo, hi=hi: _in_range(s, lo, hi), name="year"))
             m.append(_CheckMeta("year_range", f"a calendar year between {lo} and {hi}"))
@@ -627,8 +693,7 @@ def _typed_schema(name: str, years: list[int] | None) -> _Schema | None:
             ys = sorted({int(y) for y in years})
             lo, hi = PLAUSIBLE_YEARS
             span = f"{ys[0]}-{ys[-1]}" if ys == list(range(ys[0], ys[-1] + 1)) else ", ".join(map(str, ys))
-            checks.append(pa.Check(lambda s, ys=ys, lo=lo, hi=hi: s.isin(ys) | s.isna() | (s < lo) | (s > hi),
-                                   name="cycle"))
+            checks.append(pa.Check(lambda s, ys=ys: s.isin(ys) | s.isna(), name="cycle"))
             m.append(_CheckMeta("year_range", f"a graduation year of the review cycle ({span})"))
         if checks:
             cols[spec.name] = pa.Column(None, checks=checks, nullable=True, required=False, name=spec.name)
@@ -820,6 +885,37 @@ def _check_trained(df: pd.DataFrame, raw: pd.DataFrame, out: _Collector) -> None
                 value=_as_text(raw.loc[idx, "trained_counselors"]).to_numpy(),
                 expected=("at most the number of counselors on the same row ("
                           + c[idx].astype("int64").astype(str) + ")").to_numpy())
+
+
+def _check_employed(df: pd.DataFrame, raw: pd.DataFrame, out: _Collector) -> None:
+    """Graduates employed within 12 months cannot outnumber the graduates of the same row."""
+    if not _present(df, "graduated", "employed_12m"):
+        return
+    e, g = df["employed_12m"], df["graduated"]
+    bad = (e > g).fillna(False).astype(bool) & (g >= 0).fillna(False).astype(bool)
+    if bad.any():
+        idx = df.index[bad.to_numpy()]
+        out.add(check="range", table="vocational_supply", rows=idx.to_numpy(), column="employed_12m",
+                value=_as_text(raw.loc[idx, "employed_12m"]).to_numpy(),
+                expected=("at most the number graduated on the same row ("
+                          + g[idx].astype("int64").astype(str) + ")").to_numpy())
+
+
+def _check_zero_years(df: pd.DataFrame, out: _Collector) -> None:
+    """A level-year of graduates whose counts are all 0: the sheet was not filled in (an uptake
+    rate of 0/0 would follow). A level-year without graduates has no rows at all."""
+    if not _present(df, "level", "year", "students"):
+        return
+    ok = df["level"].isin(LEVELS) & df["year"].notna() & df["students"].notna()
+    d = df[ok.fillna(False).astype(bool).to_numpy()]
+    if d.empty:
+        return
+    tot = d.groupby(["level", "year"], observed=True)["students"].agg(["sum", "size"])
+    zero = tot[tot["sum"] == 0]
+    for (level, year), r in zero.iterrows():  # one issue per level-year (a handful at most)
+        out.add(check="zero_year", table="graduates", column="students", value=None,
+                expected=f"at least one graduate of {level} in {int(year)}: all {int(r['size'])} rows of this level "
+                         "and year have 0 students; fill in the counts, or delete the rows of a year without data")
 
 
 def _arrow_column(s: pd.Series) -> "pyarrow.Array":
@@ -1025,6 +1121,10 @@ def check_tables(tables: dict[str, pd.DataFrame], files: dict[str, Path] | None 
             _check_destination_level(name, typed[name], raws[name], out)
     if "counseling" in typed:
         _check_trained(typed["counseling"], raws["counseling"], out)
+    if "vocational_supply" in typed:
+        _check_employed(typed["vocational_supply"], raws["vocational_supply"], out)
+    if "graduates" in typed:
+        _check_zero_years(typed["graduates"], out)
     _check_microdata(typed, out)
     reported = _tables_with_file_issues(out)
     for name in REQUIRED_TABLES:

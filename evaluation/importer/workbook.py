@@ -10,8 +10,15 @@ some exporters) has formulas without saved results: such a cell is reported (nev
 empty); opening and saving the file in Excel or LibreOffice stores the results.
 
 Files refused, each with its own message: empty files, files that are not a workbook (a damaged
-zip container), password-protected (encrypted) workbooks, Excel 97-2003 ``.xls`` files, OpenDocument
-and other formats, CSV files that are not UTF-8 (UTF-16 "Unicode text" included).
+zip container or deflate stream), password-protected (encrypted) workbooks, Excel 97-2003 ``.xls``
+files, OpenDocument and other formats, CSV files that are not UTF-8 (UTF-16 "Unicode text"
+included), and files too large to be a district's data: more than ``MAX_FILE_BYTES`` on disk, a
+workbook whose parts unpack to more than ``MAX_UNPACKED_BYTES`` or at a ratio above
+``MAX_RATIO`` (a "zip bomb"), a sheet of more than ``MAX_CELLS`` cells.
+
+Sheets are streamed row by row (openpyxl read-only mode) and never padded to the dimension a
+sheet declares (``A1:XFD1048576`` would be 17 billion cells): only the cells the sheet holds are
+read, trailing empty cells of a row dropped.
 """
 from __future__ import annotations
 
@@ -19,6 +26,7 @@ import csv
 import io
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +39,15 @@ OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 CSV_SUFFIXES = (".csv",)
+#: Largest input file read (bytes on disk). A district's workbook is a few MB.
+MAX_FILE_BYTES = 100 * 1024 * 1024
+#: Largest total size of a workbook's parts once unpacked (the zip's declared sizes, which
+#: Python's zip reader enforces: a part that unpacks to more fails its check).
+MAX_UNPACKED_BYTES = 200 * 1024 * 1024
+#: Largest unpacked/packed ratio of a part above 1 MB (sheet XML packs 5-20x; bombs 1000x).
+MAX_RATIO = 200
+#: Most cells (non-empty rows, up to their last cell) read from one sheet.
+MAX_CELLS = 5_000_000
 
 
 @dataclass
@@ -97,6 +114,11 @@ def read_file(path: Path) -> list[Grid]:
     name = path.name
     if not path.is_file():
         raise _fail(name, "file_missing", "an existing file")
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise _fail(name, "file_too_large",
+                    f"an input file of at most {MAX_FILE_BYTES // (1024 * 1024)} MB: this one has "
+                    f"{size // (1024 * 1024)} MB; split it by year or school")
     data = path.read_bytes()
     if len(data) == 0:
         raise _fail(name, "empty_file", "a workbook or CSV file with data; this file is empty (0 bytes)")
@@ -137,10 +159,16 @@ def _read_xlsx(path: Path, data: bytes) -> list[Grid]:
     name = path.name
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
-        bad = zf.testzip()
     except (zipfile.BadZipFile, EOFError, ValueError):
         raise _fail(name, "corrupt_workbook",
                     "a readable .xlsx workbook: its zip container is damaged (a download or copy cut short?); "
+                    "get a fresh copy of the file") from None
+    _check_unpacked_size(name, zf)
+    try:
+        bad = zf.testzip()
+    except (zipfile.BadZipFile, EOFError, ValueError, zlib.error, NotImplementedError):
+        raise _fail(name, "corrupt_workbook",
+                    "a readable .xlsx workbook: its compressed data is damaged (a download or copy cut short?); "
                     "get a fresh copy of the file") from None
     if bad is not None:
         raise _fail(name, "corrupt_workbook", f"a readable .xlsx workbook: part {bad} of its zip container is "
@@ -157,14 +185,27 @@ def _read_xlsx(path: Path, data: bytes) -> list[Grid]:
         grids = []
         for title, xml_path, ws in sheets:
             values, formats = [], []
+            ws.reset_dimensions()  # never pad rows to the declared dimension (A1:XFD1048576)
+            n_cells = 0
             for row in ws.iter_rows():
-                values.append([getattr(c, "value", None) for c in row])
-                formats.append([getattr(c, "number_format", "") or "" for c in row])
+                vals = [getattr(c, "value", None) for c in row]
+                while vals and vals[-1] is None:
+                    vals.pop()
+                n_cells += max(len(vals), 1)
+                if n_cells > MAX_CELLS:
+                    raise _fail(name, "sheet_too_large",
+                                f"a sheet of at most {MAX_CELLS:,} cells: sheet '{title}' has more (rows "
+                                f"{len(values) + 1} and beyond); delete the empty or unused rows and columns")
+                values.append(vals)
+                formats.append([getattr(c, "number_format", "") or "" for c in row[:len(vals)]])
             while values and all(v is None for v in values[-1]):
                 values.pop()
                 formats.pop()
             xml = zf.read(xml_path).decode("utf-8", "ignore") if xml_path in zf.namelist() else ""
-            merged = [_range(m) for m in _MERGE.findall(xml)]
+            # a merge reaching past the cells read (A1:XFD1048576) is cut at the sheet's last row and column
+            n_rows, n_cols = max(len(values), 1), max((len(v) for v in values), default=1)
+            merged = [(r0, c0, max(r0, min(r1, n_rows)), max(c0, min(c1, n_cols)))
+                      for r0, c0, r1, c1 in (_range(m) for m in _MERGE.findall(xml))]
             grids.append(Grid(file=name, sheet=title, values=values, formats=formats, merged=merged,
                               hidden=states.get(title, "visible") != "visible", hidden_cols=_hidden_cols(xml)))
             if _FORMULA.search(xml):
@@ -176,6 +217,23 @@ def _read_xlsx(path: Path, data: bytes) -> list[Grid]:
         raise _fail(name, "corrupt_workbook", f"a readable .xlsx workbook; openpyxl could not read it "
                                               f"({type(exc).__name__}: {exc})") from None
     return grids
+
+
+def _check_unpacked_size(name: str, zf: zipfile.ZipFile) -> None:
+    """Refuse a workbook whose parts would unpack to too much (checked on the zip's directory,
+    before anything is unpacked)."""
+    total = 0
+    for info in zf.infolist():
+        total += info.file_size
+        if info.file_size > (1 << 20) and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+            raise _fail(name, "workbook_too_large",
+                        f"an .xlsx workbook of ordinary data: part {info.filename} unpacks "
+                        f"{info.file_size // max(info.compress_size, 1)} times its packed size (more than "
+                        f"{MAX_RATIO}); the file is damaged or built to exhaust memory")
+    if total > MAX_UNPACKED_BYTES:
+        raise _fail(name, "workbook_too_large",
+                    f"an .xlsx workbook whose parts unpack to at most {MAX_UNPACKED_BYTES // (1024 * 1024)} MB: this "
+                    f"one unpacks to {total // (1024 * 1024)} MB; split it by year or school")
 
 
 _MERGE = re.compile(r'<(?:\w+:)?mergeCell [^>]*ref="([A-Z]+[0-9]+(?::[A-Z]+[0-9]+)?)"')
@@ -210,7 +268,9 @@ def _formulas_without_value(data: bytes, title: str, values: list[list[Any]]) ->
 
     wbf = openpyxl.load_workbook(io.BytesIO(data), data_only=False, read_only=True)
     out: set[tuple[int, int]] = set()
-    for r, row in enumerate(wbf[title].iter_rows(values_only=True), start=1):
+    wsf = wbf[title]
+    wsf.reset_dimensions()  # as in _read_xlsx: no padding to the declared dimension
+    for r, row in enumerate(wsf.iter_rows(values_only=True), start=1):
         for c, v in enumerate(row, start=1):
             if isinstance(v, str) and v.startswith("=") and (
                     r > len(values) or c > len(values[r - 1]) or values[r - 1][c - 1] is None):
