@@ -31,3 +31,7 @@ ALL_TABLES: tuple[str, ...] = REQUIRED_TABLES + OPTIONAL_TABLES
 
 GEOGRAPHIES: tuple[str, ...] = ("pre2025", "post2025")
 
+
+#: First characters that make a spreadsheet read a text cell as a formula ("CSV injection",
+#: OWASP): text given to the toolkit may not start with one (validation and parameters refuse it).
+FORMULA_STARTS: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")

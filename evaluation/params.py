@@ -74,6 +74,16 @@ class ReviewParams(BaseModel):
             raise ValueError("must be a file-name-safe name without spaces or slashes")
         return v
 
+    @field_validator("title_vi", "title_en", "district", "province")
+    @classmethod
+    def _not_a_formula(cls, v: str) -> str:
+        from .contract import FORMULA_STARTS
+
+        if v.startswith(FORMULA_STARTS):
+            raise ValueError("must not start with =, +, -, @, a tab or a line break (a spreadsheet opening the "
+                             "evidence would run it as a formula)")
+        return v
+
     @model_validator(mode="after")
     def _years_in_order(self) -> "ReviewParams":
         if self.year_end < self.year_start:

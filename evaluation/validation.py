@@ -72,6 +72,7 @@ from .contract import (
     ALL_TABLES,
     DESTINATIONS,
     ETHNICITIES,
+    FORMULA_STARTS,
     LEVELS,
     QUALIFICATIONS,
     REQUIRED_TABLES,
@@ -110,8 +111,6 @@ _CODE_RE = r"[0-9A-Za-z][0-9A-Za-z_.\-/]{0,63}"
 #: Words that stand for "no value" and must not be taken for a code (compared lower-cased).
 PLACEHOLDERS: tuple[str, ...] = ("-", "--", "—", "na", "n/a", "n.a.", "nan", "null", "none", "nil", "x", "?",
                                  "không", "khong", "không có", "0")
-#: First characters that make a spreadsheet read a text cell as a formula.
-FORMULA_STARTS: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
 #: Table shown instead of a value in messages about the students table.
 NOT_SHOWN = "(not shown)"
 
