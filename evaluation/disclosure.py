@@ -46,13 +46,29 @@ __all__ = ["Protection", "protect", "recoverable_cells", "primary_mask", "blank_
 class Protection:
     """The outcome of :func:`protect`: ``suppressed`` (bool per row, aligned with the frame),
     ``primary`` (the cells below ``min_cell``), ``complementary`` (added to protect them),
-    ``implied_by_totals`` (suppressed cells whose value the published totals alone fix)."""
+    ``aggregates`` (one row per pooled total of ``aggregates``: its keys, ``graduates``,
+    ``suppressed``), ``implied_by_totals`` (row positions of suppressed cells whose value the
+    published totals alone fix), ``rounds`` of the audit."""
 
     suppressed: pd.Series
     primary: pd.Series
     complementary: pd.Series
+    aggregates: pd.DataFrame = field(default_factory=pd.DataFrame)
     implied_by_totals: tuple = field(default=())
     rounds: int = 0
+
+    def suppressed_aggregate(self, keys: Sequence[str], values: Sequence) -> bool:
+        """Is the pooled total with ``keys`` = ``values`` suppressed (absent = not published)?"""
+        a = self.aggregates
+        if a.empty:
+            return False
+        m = np.ones(len(a), dtype=bool)
+        for k, v in zip(keys, values):
+            if k not in a.columns:
+                return False
+            m &= (a[k].astype(str) == str(v)).to_numpy()
+        hit = a.loc[m, "suppressed"]
+        return bool(hit.any()) if len(hit) else True
 
 
 def primary_mask(size: Iterable[float], min_cell: int) -> np.ndarray:
@@ -63,101 +79,112 @@ def primary_mask(size: Iterable[float], min_cell: int) -> np.ndarray:
     return ~(n >= min_cell) & ~(n == 0)
 
 
-def _groups(frame: pd.DataFrame, partitions: Sequence[Sequence[str]]) -> list[np.ndarray]:
-    out: list[np.ndarray] = []
-    for keys in partitions:
-        keys = [k for k in keys]
-        missing = [k for k in keys if k not in frame.columns]
-        if missing:
-            raise ValueError(f"disclosure: partition {keys}: the table has no column(s) {', '.join(missing)}")
-        if not keys:
-            out.append(np.arange(len(frame)))
-            continue
-        codes = frame[keys].astype(str).agg("\x1f".join, axis=1) if len(keys) > 1 else frame[keys[0]].astype(str)
-        for _, idx in pd.Series(np.arange(len(frame))).groupby(codes.to_numpy(), sort=False):
-            if len(idx) > 1:
-                out.append(idx.to_numpy())
+def _group_frame(frame: pd.DataFrame, keys: Sequence[str]) -> list[tuple[tuple, np.ndarray]]:
+    keys = list(keys)
+    missing = [k for k in keys if k not in frame.columns]
+    if missing:
+        raise ValueError(f"disclosure: partition {keys}: the table has no column(s) {', '.join(missing)}")
+    if not keys:
+        return [((), np.arange(len(frame)))]
+    out = []
+    for key, idx in pd.Series(np.arange(len(frame))).groupby(
+            [frame[k].astype(str).to_numpy() for k in keys], sort=True):
+        out.append((key if isinstance(key, tuple) else (key,), idx.to_numpy()))
     return out
 
 
+def _groups(frame: pd.DataFrame, partitions: Sequence[Sequence[str]]) -> list[np.ndarray]:
+    return [idx for keys in partitions for _, idx in _group_frame(frame, keys) if len(idx) > 1]
+
+
 def recoverable_cells(size: np.ndarray, values: np.ndarray, groups: Sequence[np.ndarray],
-                      suppressed: np.ndarray) -> list[tuple[int, int, float, float]]:
-    """The suppressed cells an attacker can recompute: ``(cell, value column, low, high)``.
+                      suppressed: np.ndarray, secrets: Sequence[np.ndarray] | None = None
+                      ) -> list[tuple[int, int, float, float]]:
+    """The hidden quantities an attacker can recompute: ``(secret, value column, low, high)``.
 
     ``size`` (n cells), ``values`` (n cells x k outcome counts, the true values), ``groups``
-    (index arrays of cells whose totals are published), ``suppressed`` (bool). For each
-    connected set of suppressed cells, each outcome's range under the published totals and
-    0 <= value <= size is found by linear programming; a range holding a single integer is a
-    recovered cell.
+    (index arrays of cells whose totals are published), ``suppressed`` (bool). ``secrets``:
+    index arrays of hidden sums (default: each suppressed cell alone; ``secret`` in the result
+    is the position in this list, or the cell itself by default). Each secret's range under
+    the published totals, the published cells and 0 <= value <= size is found by linear
+    programming; a range holding a single integer is a recovered secret.
     """
     from scipy.optimize import linprog
-    from scipy.sparse.csgraph import connected_components
     from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
 
     sup = np.flatnonzero(suppressed)
-    if len(sup) == 0:
+    default = secrets is None
+    if default:
+        secrets = [np.array([c]) for c in sup]
+    if not len(secrets):
         return []
-    pos = {c: i for i, c in enumerate(sup)}
-    rows: list[list[int]] = []  # each group restricted to suppressed cells (as positions)
-    gidx: list[np.ndarray] = []
-    for g in groups:
-        members = [pos[c] for c in g if c in pos]
-        if members:
-            rows.append(members)
-            gidx.append(g)
-    # connected components of suppressed cells linked by a common group
+    vals = np.asarray(values, dtype="float64").reshape(len(size), -1)
+    pos = {int(c): i for i, c in enumerate(sup)}
+    rows = [[pos[int(c)] for c in g if int(c) in pos] for g in groups]
+    rows = [r for r in rows if r]
+    # suppressed cells linked by a published total or by a secret form one component
     ii, jj = [], []
-    for m in rows:
+    for m in rows + [[pos[int(c)] for c in s if int(c) in pos] for s in secrets]:
         for a in m[1:]:
             ii.append(m[0])
             jj.append(a)
-    graph = coo_matrix((np.ones(len(ii)), (ii, jj)), shape=(len(sup), len(sup)))
-    _, comp = connected_components(graph, directed=False)
+    n_sup = len(sup)
+    comp = (connected_components(coo_matrix((np.ones(len(ii)), (ii, jj)), shape=(n_sup, n_sup)), directed=False)[1]
+            if n_sup else np.zeros(0, dtype=int))
     hits: list[tuple[int, int, float, float]] = []
-    vals = np.asarray(values, dtype="float64").reshape(len(size), -1)
     for k in range(vals.shape[1]):
-        for cid in np.unique(comp):
-            cells = np.flatnonzero(comp == cid)
-            local = {p: i for i, p in enumerate(cells)}
-            eq_rows = [r for r in rows if local.get(r[0]) is not None]
-            ub = np.array([size[sup[p]] for p in cells], dtype="float64")
-            if not eq_rows:
-                for p in cells:
-                    if ub[local[p]] == 0:
-                        hits.append((int(sup[p]), k, 0.0, 0.0))
+        for si, secret in enumerate(secrets):
+            label = int(secret[0]) if default else si
+            hidden = [pos[int(c)] for c in secret if int(c) in pos]
+            known = float(sum(vals[int(c), k] for c in secret if int(c) not in pos))
+            if not hidden:  # every part published: the sum is in plain sight
+                hits.append((label, k, known, known))
                 continue
-            a = np.zeros((len(eq_rows), len(cells)))
-            b = np.zeros(len(eq_rows))
-            for r_i, r in enumerate(eq_rows):
-                for p in r:
-                    a[r_i, local[p]] = 1.0
-                b[r_i] = sum(vals[sup[p], k] for p in r)
-            bounds = list(zip(np.zeros(len(cells)), ub))
-            for p in cells:
-                c = np.zeros(len(cells))
-                c[local[p]] = 1.0
+            cells = np.flatnonzero(comp == comp[hidden[0]])
+            local = {int(p): i for i, p in enumerate(cells)}
+            eq_rows = [r for r in rows if r[0] in local]
+            ub = np.array([size[sup[p]] for p in cells], dtype="float64")
+            c = np.zeros(len(cells))
+            for h in hidden:
+                c[local[h]] = 1.0
+            if not eq_rows:
+                low, high = 0.0, float(ub[[local[h] for h in hidden]].sum())
+            else:
+                a = np.zeros((len(eq_rows), len(cells)))
+                b = np.zeros(len(eq_rows))
+                for r_i, r in enumerate(eq_rows):
+                    for p_ in r:
+                        a[r_i, local[p_]] = 1.0
+                    b[r_i] = sum(vals[sup[p_], k] for p_ in r)
+                bounds = list(zip(np.zeros(len(cells)), ub))
                 lo = linprog(c, A_eq=a, b_eq=b, bounds=bounds, method="highs")
                 hi = linprog(-c, A_eq=a, b_eq=b, bounds=bounds, method="highs")
-                if not (lo.success and hi.success):  # inconsistent inputs: treat as exposed
-                    hits.append((int(sup[p]), k, math.nan, math.nan))
+                if not (lo.success and hi.success):  # inconsistent inputs: count it as exposed
+                    hits.append((label, k, math.nan, math.nan))
                     continue
                 low, high = lo.fun, -hi.fun
-                if math.floor(high + 1e-7) - math.ceil(low - 1e-7) < 1:
-                    hits.append((int(sup[p]), k, float(low), float(high)))
+            if math.floor(high + 1e-7) - math.ceil(low - 1e-7) < 1:
+                hits.append((label, k, known + low, known + high))
     return hits
 
 
 def protect(frame: pd.DataFrame, *, min_cell: int, partitions: Sequence[Sequence[str]],
             size_col: str = "graduates", value_cols: Sequence[str] = ("vocational",),
-            suppressed: Iterable[bool] | None = None, max_rounds: int = 1000) -> Protection:
+            suppressed: Iterable[bool] | None = None, aggregates: Sequence[Sequence[str]] = (),
+            max_rounds: int = 500) -> Protection:
     """The suppression pattern of one table: primary, then complementary until the audit
-    recovers no cell (the rule in the module docstring).
+    recovers no hidden cell or hidden pooled total (the rule in the module docstring).
 
     ``frame`` holds the **true** values (before anything is blanked): ``size_col`` and the
     outcome counts ``value_cols`` (a missing value counts as 0). ``partitions``: lists of key
-    columns; the cells sharing them add up to a total the bundle publishes (``[["level",
-    "year"]]`` for communes against ``uptake_by_year``). ``suppressed``: cells to suppress
-    besides the primary ones.
+    columns; the cells sharing them add up to a total the bundle always publishes
+    (``[["level", "year"]]`` for communes against ``uptake_by_year``). ``aggregates``: lists of
+    key columns of pooled totals another table publishes unless they are small (``[["level",
+    "group_var", "group"]]``: ``equity_gaps`` pools each group over the years); a pooled total
+    of fewer than ``min_cell`` students is suppressed, and a pooled total that could be
+    recomputed gets the next-smallest published pooled total of its family (same keys but the
+    last) suppressed beside it. ``suppressed``: cells to suppress besides the primary ones.
     """
     if min_cell < 1:
         raise ValueError(f"disclosure: min_cell {min_cell!r}: expected an integer >= 1")
@@ -173,17 +200,22 @@ def protect(frame: pd.DataFrame, *, min_cell: int, partitions: Sequence[Sequence
     if suppressed is not None:
         sup |= np.asarray(list(suppressed), dtype=bool)
     groups = _groups(frame, partitions)
-    member_of: dict[int, list[int]] = {}
-    for gi, g in enumerate(groups):
-        for c in g:
-            member_of.setdefault(int(c), []).append(gi)
+    # pooled totals: (keys, key values, family id, cells)
+    aggs: list[tuple[list[str], tuple, tuple, np.ndarray]] = []
+    for keys in aggregates:
+        for key, idx in _group_frame(frame, keys):
+            aggs.append((list(keys), key, (tuple(keys), key[:-1]), idx))
+    agg_size = np.array([size[idx].sum() for *_, idx in aggs])
+    agg_sup = (agg_size > 0) & (agg_size < min_cell)
 
-    def next_smallest(gis: Iterable[int]) -> int | None:
+    def published_groups() -> list[np.ndarray]:
+        return groups + [idx for (_, _, _, idx), s in zip(aggs, agg_sup) if not s and len(idx) > 1]
+
+    def next_smallest(candidates: Iterable[int]) -> int | None:
         best: tuple[float, int] | None = None
-        for gi in gis:
-            for c in groups[gi]:
-                if not sup[c] and size[c] > 0 and (best is None or (size[c], c) < best):
-                    best = (size[c], int(c))
+        for c in candidates:
+            if not sup[c] and size[c] > 0 and (best is None or (size[c], c) < best):
+                best = (size[c], int(c))
         return None if best is None else best[1]
 
     implied: set[int] = set()
@@ -191,35 +223,76 @@ def protect(frame: pd.DataFrame, *, min_cell: int, partitions: Sequence[Sequence
     while rounds < max_rounds:
         rounds += 1
         changed = False
-        # rule 2: a group with exactly one suppressed cell (with students)
-        for gi, g in enumerate(groups):
+        pub = published_groups()
+        # rule 2: a published total with exactly one suppressed cell (with students)
+        for g in pub:
             s = [c for c in g if sup[c] and size[c] > 0]
             if len(s) == 1:
-                c = next_smallest([gi])
+                c = next_smallest(g)
                 if c is not None:
                     sup[c] = True
                     changed = True
         if changed:
             continue
-        # rule 3: the audit
+        # rule 3: the audit of every hidden cell and every hidden pooled total
         implied = set()
-        for cell, _k, _lo, _hi in recoverable_cells(size, values, groups, sup):
-            if size[cell] == 0:
-                continue
-            c = next_smallest(member_of.get(cell, []))
-            if c is None:
-                implied.add(cell)
-                continue
-            sup[c] = True
-            changed = True
-            break  # one cell at a time: the smallest addition that might fix it
+        member_of: dict[int, list[np.ndarray]] = {}
+        for g in pub:
+            for c in g:
+                member_of.setdefault(int(c), []).append(g)
+        hidden_aggs = [i for i in range(len(aggs)) if agg_sup[i]]
+        secrets = [np.array([c]) for c in np.flatnonzero(sup)] + [aggs[i][3] for i in hidden_aggs]
+        n_cells = int(sup.sum())
+        found = {si for si, *_ in recoverable_cells(size, values, pub, sup, secrets)}
+        touched: set[int] = set()  # one addition per published total and per family a round
+        for si in sorted(found):
+            if si < n_cells:
+                cell = int(secrets[si][0])
+                if size[cell] == 0:
+                    continue
+                mine = member_of.get(cell, [])
+                if any(id(g) in touched for g in mine):
+                    continue
+                c = next_smallest(int(x) for g in mine for x in g)
+                if c is None:
+                    implied.add(cell)
+                    continue
+                touched.update(id(g) for g in mine)
+                sup[c] = True
+                changed = True
+            else:
+                ai = hidden_aggs[si - n_cells]
+                if agg_size[ai] == 0:
+                    continue
+                family = aggs[ai][2]
+                if hash(family) in touched:
+                    continue
+                touched.add(hash(family))
+                others = [j for j in range(len(aggs)) if aggs[j][2] == family and not agg_sup[j] and agg_size[j] > 0]
+                if others:  # hide the next-smallest pooled total of the family beside it
+                    j = min(others, key=lambda j: (agg_size[j], j))
+                    agg_sup[j] = True
+                    changed = True
+                    continue
+                # every pooled total of the family is hidden and still this one is known: its cells
+                # are known from the always-published totals; hide one more cell of the family
+                fam_cells = [int(x) for j in range(len(aggs)) if aggs[j][2] == family for x in aggs[j][3]
+                             if j != ai]
+                c = next_smallest(fam_cells)
+                if c is None:
+                    implied.update(int(x) for x in aggs[ai][3])
+                    continue
+                sup[c] = True
+                changed = True
         if not changed:
             break
     index = frame.index
+    agg_rows = [dict(zip(keys, key), **{size_col: agg_size[i], "suppressed": bool(agg_sup[i])})
+                for i, (keys, key, _, _) in enumerate(aggs)]
     return Protection(suppressed=pd.Series(sup, index=index, name="suppressed"),
                       primary=pd.Series(prim, index=index, name="primary"),
                       complementary=pd.Series(sup & ~prim, index=index, name="complementary"),
-                      implied_by_totals=tuple(sorted(implied)), rounds=rounds)
+                      aggregates=pd.DataFrame(agg_rows), implied_by_totals=tuple(sorted(implied)), rounds=rounds)
 
 
 def blank_suppressed(frame: pd.DataFrame, suppressed: Iterable[bool], columns: Sequence[str]) -> pd.DataFrame:

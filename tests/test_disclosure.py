@@ -138,3 +138,38 @@ def test_blank_suppressed_keeps_size_and_blanks_outcomes():
 def test_bad_partition_names_the_column():
     with pytest.raises(ValueError, match="no column"):
         protect(communes([3], [1]), min_cell=5, partitions=[["level", "commune"]])
+
+
+def test_pooled_totals_of_another_table_are_hidden_when_small_and_protected_when_hidden():
+    # ethnic groups by year (uptake_by_group) with the year totals always published
+    # (uptake_by_year) and each group pooled over the years published by equity_gaps unless small
+    rows = []
+    cells = {("kinh", 2019): (9, 3), ("kinh", 2020): (8, 2), ("khmer", 2019): (6, 1), ("khmer", 2020): (7, 4),
+             ("hoa", 2019): (1, 1), ("hoa", 2020): (2, 1)}
+    for (g, y), (n, v) in cells.items():
+        rows.append({"level": "THCS", "year": y, "group_var": "ethnicity", "group": g, "graduates": n, "vocational": v})
+    df = pd.DataFrame(rows)
+    p = protect(df, min_cell=5, partitions=[["level", "year", "group_var"]],
+                aggregates=[["level", "group_var", "group"]])
+    agg = p.aggregates.set_index("group")["suppressed"]
+    assert agg["hoa"]  # 3 students pooled: primary
+    assert agg[["kinh", "khmer"]].sum() >= 1  # one more pooled group hidden beside it
+    assert p.suppressed_aggregate(["level", "group_var", "group"], ["THCS", "ethnicity", "hoa"])
+    # attacker: every integer assignment of the hidden cells agreeing with the year totals and the
+    # pooled totals still published; the hidden pooled sum of hoa must not be pinned down
+    sup = p.suppressed.to_numpy()
+    size, val = df["graduates"].to_numpy(), df["vocational"].to_numpy()
+    hidden = list(np.flatnonzero(sup))
+    cons = [np.flatnonzero((df["year"] == y).to_numpy()) for y in (2019, 2020)]
+    cons += [np.flatnonzero((df["group"] == g).to_numpy()) for g in agg.index if not agg[g]]
+    sums = {}
+    for combo in itertools.product(*[range(int(size[c]) + 1) for c in hidden]):
+        x = dict(zip(hidden, combo))
+        full = [x.get(i, val[i]) for i in range(len(df))]
+        if all(sum(full[i] for i in g) == val[g].sum() for g in cons):
+            for g in agg.index:
+                if agg[g]:
+                    sums.setdefault(g, set()).add(sum(full[i] for i in np.flatnonzero((df["group"] == g).to_numpy())))
+            for c in hidden:
+                sums.setdefault(c, set()).add(x[c])
+    assert all(len(v) > 1 for v in sums.values()), sums
