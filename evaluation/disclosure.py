@@ -62,6 +62,7 @@ class Protection:
         a = self.aggregates
         if a.empty:
             return False
+        a = a[a["aggregate"] == ",".join(keys)]
         m = np.ones(len(a), dtype=bool)
         for k, v in zip(keys, values):
             if k not in a.columns:
@@ -98,14 +99,16 @@ def _groups(frame: pd.DataFrame, partitions: Sequence[Sequence[str]]) -> list[np
 
 
 def recoverable_cells(size: np.ndarray, values: np.ndarray, groups: Sequence[np.ndarray],
-                      suppressed: np.ndarray, secrets: Sequence[np.ndarray] | None = None
-                      ) -> list[tuple[int, int, float, float]]:
+                      suppressed: np.ndarray, secrets: Sequence[np.ndarray] | None = None,
+                      cache: dict | None = None) -> list[tuple[int, int, float, float]]:
     """The hidden quantities an attacker can recompute: ``(secret, value column, low, high)``.
 
     ``size`` (n cells), ``values`` (n cells x k outcome counts, the true values), ``groups``
     (index arrays of cells whose totals are published), ``suppressed`` (bool). ``secrets``:
     index arrays of hidden sums (default: each suppressed cell alone; ``secret`` in the result
-    is the position in this list, or the cell itself by default). Each secret's range under
+    is the position in this list, or the cell itself by default). ``cache``: a dict kept between
+    calls on the same table (a component whose cells and totals did not change is not solved
+    again). Each secret's range under
     the published totals, the published cells and 0 <= value <= size is found by linear
     programming; a range holding a single integer is a recovered secret.
     """
@@ -134,6 +137,33 @@ def recoverable_cells(size: np.ndarray, values: np.ndarray, groups: Sequence[np.
             if n_sup else np.zeros(0, dtype=int))
     hits: list[tuple[int, int, float, float]] = []
     for k in range(vals.shape[1]):
+        systems: dict[int, tuple] = {}  # component -> (cells, local, A, b, bounds, true x, probe vertices)
+
+        def system(cid: int):
+            if cid in systems:
+                return systems[cid]
+            cells = np.flatnonzero(comp == cid)
+            local = {int(p_): i for i, p_ in enumerate(cells)}
+            eq_rows = [r for r in rows if r[0] in local]
+            ub = np.array([size[sup[p_]] for p_ in cells], dtype="float64")
+            x_true = np.array([vals[sup[p_], k] for p_ in cells])
+            a = np.zeros((len(eq_rows), len(cells)))
+            for r_i, r in enumerate(eq_rows):
+                for p_ in r:
+                    a[r_i, local[p_]] = 1.0
+            b = a @ x_true
+            bounds = list(zip(np.zeros(len(cells)), ub))
+            probes = []
+            if eq_rows:  # a few vertices far from the truth certify most cells at once
+                rng = np.random.default_rng(len(cells))
+                for _ in range(3):
+                    res = linprog(rng.choice([-1.0, 1.0], size=len(cells)), A_eq=a, b_eq=b, bounds=bounds,
+                                  method="highs")
+                    if res.success:
+                        probes.append(res.x)
+            systems[cid] = (cells, local, eq_rows, a, b, bounds, ub, x_true, probes)
+            return systems[cid]
+
         for si, secret in enumerate(secrets):
             label = int(secret[0]) if default else si
             hidden = [pos[int(c)] for c in secret if int(c) in pos]
@@ -141,30 +171,36 @@ def recoverable_cells(size: np.ndarray, values: np.ndarray, groups: Sequence[np.
             if not hidden:  # every part published: the sum is in plain sight
                 hits.append((label, k, known, known))
                 continue
-            cells = np.flatnonzero(comp == comp[hidden[0]])
-            local = {int(p): i for i, p in enumerate(cells)}
-            eq_rows = [r for r in rows if r[0] in local]
-            ub = np.array([size[sup[p]] for p in cells], dtype="float64")
+            cells, local, eq_rows, a, b, bounds, ub, x_true, probes = system(int(comp[hidden[0]]))
             c = np.zeros(len(cells))
             for h in hidden:
                 c[local[h]] = 1.0
-            if not eq_rows:
-                low, high = 0.0, float(ub[[local[h] for h in hidden]].sum())
+            truth = float(c @ x_true)
+            key = (k, tuple(int(sup[p_]) for p_ in cells), tuple(int(sup[h]) for h in hidden),
+                   tuple(tuple(int(sup[p_]) for p_ in r) for r in eq_rows))
+            if cache is not None and key in cache:
+                low, high = cache[key]
+            elif not eq_rows:
+                low, high = 0.0, float(c @ ub)
+            elif any(abs(float(c @ v) - truth) >= 1 - 1e-7 for v in probes):
+                low, high = -math.inf, math.inf  # two feasible values a unit apart: not recoverable
             else:
-                a = np.zeros((len(eq_rows), len(cells)))
-                b = np.zeros(len(eq_rows))
-                for r_i, r in enumerate(eq_rows):
-                    for p_ in r:
-                        a[r_i, local[p_]] = 1.0
-                    b[r_i] = sum(vals[sup[p_], k] for p_ in r)
-                bounds = list(zip(np.zeros(len(cells)), ub))
-                lo = linprog(c, A_eq=a, b_eq=b, bounds=bounds, method="highs")
                 hi = linprog(-c, A_eq=a, b_eq=b, bounds=bounds, method="highs")
-                if not (lo.success and hi.success):  # inconsistent inputs: count it as exposed
+                if not hi.success:  # inconsistent inputs: count it as exposed
                     hits.append((label, k, math.nan, math.nan))
                     continue
-                low, high = lo.fun, -hi.fun
-            if math.floor(high + 1e-7) - math.ceil(low - 1e-7) < 1:
+                high = -hi.fun
+                if high >= truth + 1 - 1e-7:
+                    low = -math.inf
+                else:
+                    lo = linprog(c, A_eq=a, b_eq=b, bounds=bounds, method="highs")
+                    if not lo.success:
+                        hits.append((label, k, math.nan, math.nan))
+                        continue
+                    low = lo.fun
+            if cache is not None:
+                cache[key] = (low, high)
+            if math.isfinite(low) and math.isfinite(high) and math.floor(high + 1e-7) - math.ceil(low - 1e-7) < 1:
                 hits.append((label, k, known + low, known + high))
     return hits
 
@@ -209,7 +245,7 @@ def protect(frame: pd.DataFrame, *, min_cell: int, partitions: Sequence[Sequence
     agg_sup = (agg_size > 0) & (agg_size < min_cell)
 
     def published_groups() -> list[np.ndarray]:
-        return groups + [idx for (_, _, _, idx), s in zip(aggs, agg_sup) if not s and len(idx) > 1]
+        return groups + [idx for (_, _, _, idx), s in zip(aggs, agg_sup) if not s]
 
     def next_smallest(candidates: Iterable[int]) -> int | None:
         best: tuple[float, int] | None = None
@@ -220,11 +256,13 @@ def protect(frame: pd.DataFrame, *, min_cell: int, partitions: Sequence[Sequence
 
     implied: set[int] = set()
     rounds = 0
+    cache: dict = {}
     while rounds < max_rounds:
         rounds += 1
         changed = False
         pub = published_groups()
-        # rule 2: a published total with exactly one suppressed cell (with students)
+        # rule 2: a published total with exactly one suppressed cell (with students): hide the
+        # next-smallest cell beside it, or, for a pooled total with no cell left, the total itself
         for g in pub:
             s = [c for c in g if sup[c] and size[c] > 0]
             if len(s) == 1:
@@ -232,6 +270,10 @@ def protect(frame: pd.DataFrame, *, min_cell: int, partitions: Sequence[Sequence
                 if c is not None:
                     sup[c] = True
                     changed = True
+        for j, (_, _, _, idx) in enumerate(aggs):
+            if not agg_sup[j] and sum(1 for c in idx if sup[c] and size[c] > 0) == 1 and next_smallest(idx) is None:
+                agg_sup[j] = True
+                changed = True
         if changed:
             continue
         # rule 3: the audit of every hidden cell and every hidden pooled total
@@ -243,7 +285,7 @@ def protect(frame: pd.DataFrame, *, min_cell: int, partitions: Sequence[Sequence
         hidden_aggs = [i for i in range(len(aggs)) if agg_sup[i]]
         secrets = [np.array([c]) for c in np.flatnonzero(sup)] + [aggs[i][3] for i in hidden_aggs]
         n_cells = int(sup.sum())
-        found = {si for si, *_ in recoverable_cells(size, values, pub, sup, secrets)}
+        found = {si for si, *_ in recoverable_cells(size, values, pub, sup, secrets, cache=cache)}
         touched: set[int] = set()  # one addition per published total and per family a round
         for si in sorted(found):
             if si < n_cells:
@@ -255,7 +297,16 @@ def protect(frame: pd.DataFrame, *, min_cell: int, partitions: Sequence[Sequence
                     continue
                 c = next_smallest(int(x) for g in mine for x in g)
                 if c is None:
-                    implied.add(cell)
+                    # every cell beside it is hidden: a pooled total that holds it gives it away
+                    # (a group of 8 all in vocational education); hide the smallest such total
+                    holders = [j for j in range(len(aggs)) if not agg_sup[j] and cell in set(aggs[j][3].tolist())]
+                    if holders:
+                        j = min(holders, key=lambda j: (agg_size[j], j))
+                        agg_sup[j] = True
+                        touched.update(id(g) for g in mine)
+                        changed = True
+                    else:
+                        implied.add(cell)
                     continue
                 touched.update(id(g) for g in mine)
                 sup[c] = True
@@ -287,7 +338,8 @@ def protect(frame: pd.DataFrame, *, min_cell: int, partitions: Sequence[Sequence
         if not changed:
             break
     index = frame.index
-    agg_rows = [dict(zip(keys, key), **{size_col: agg_size[i], "suppressed": bool(agg_sup[i])})
+    agg_rows = [dict(zip(keys, key), **{"aggregate": ",".join(keys), size_col: agg_size[i],
+                                        "suppressed": bool(agg_sup[i])})
                 for i, (keys, key, _, _) in enumerate(aggs)]
     return Protection(suppressed=pd.Series(sup, index=index, name="suppressed"),
                       primary=pd.Series(prim, index=index, name="primary"),
@@ -315,3 +367,134 @@ def blank_suppressed(frame: pd.DataFrame, suppressed: Iterable[bool], columns: S
         out[c] = col
     out["suppressed"] = sup
     return out
+
+
+# ---------------------------------------------------------------------------------------------
+# The tables of a review bundle
+# ---------------------------------------------------------------------------------------------
+#: Outcome counts of an uptake frame (``indicators.uptake``) the audit protects.
+UPTAKE_COUNTS: tuple[str, ...] = ("vocational", "voc_target", "unknown")
+#: Columns left empty in a suppressed row of an uptake frame: counts, rates and flags computed
+#: from its students (the size ``graduates``, the number of schools and the target stay).
+UPTAKE_BLANK: tuple[str, ...] = ("vocational", "voc_target", "unknown", "rate", "target_rate", "unknown_share",
+                                 "target_met")
+#: ``uptake_by_commune``: each level-year adds up to ``uptake_by_year``; each commune pooled over
+#: the years is published by the per-school uptake a notebook shows (its schools add up to it)
+#: unless hidden; the communes of an area type pooled over the years are ``equity_gaps``'
+#: disadvantaged groups.
+COMMUNE_PARTITIONS: tuple[tuple[str, ...], ...] = (("level", "year"),)
+COMMUNE_AGGREGATES: tuple[tuple[str, ...], ...] = (("level", "commune_code"), ("level", "disadvantaged"))
+#: ``uptake_by_group``: the groups of a variable add up to the level-year of ``uptake_by_year``;
+#: each group pooled over the years is ``equity_gaps``' rate of that group.
+GROUP_PARTITIONS: tuple[tuple[str, ...], ...] = (("level", "year", "group_var"),)
+GROUP_AGGREGATES: tuple[tuple[str, ...], ...] = (("level", "group_var", "group"),)
+#: ``equity_gaps`` columns computed from the students of the group or of the reference.
+EQUITY_BLANK: tuple[str, ...] = ("gap_pp", "std_error", "ci_low", "ci_high", "p_value", "rate_group",
+                                 "rate_reference")
+
+
+def _with_counts(frame: pd.DataFrame) -> pd.DataFrame:
+    """Counts recovered from rates where a frame carries only rates (``voc_target`` from
+    ``target_rate``, ``unknown`` from ``unknown_share``)."""
+    df = frame.copy()
+    n = pd.to_numeric(df["graduates"], errors="coerce")
+    for count, rate in (("vocational", "rate"), ("voc_target", "target_rate"), ("unknown", "unknown_share")):
+        if count not in df.columns and rate in df.columns:
+            df[count] = (pd.to_numeric(df[rate], errors="coerce") * n).round()
+    return df
+
+
+def protect_uptake(frame: pd.DataFrame, *, min_cell: int, partitions: Sequence[Sequence[str]],
+                   aggregates: Sequence[Sequence[str]] = (), blank: Sequence[str] = UPTAKE_BLANK,
+                   suppressed: Iterable[bool] | None = None) -> tuple[pd.DataFrame, Protection]:
+    """An uptake frame (true values, ``indicators.uptake`` with or without targets) with its
+    small cells and their complements left empty, and the :class:`Protection` that decided it.
+    The rows keep their order; ``suppressed`` is added."""
+    df = _with_counts(frame)
+    p = protect(df, min_cell=min_cell, partitions=partitions, aggregates=aggregates, suppressed=suppressed,
+                value_cols=[c for c in UPTAKE_COUNTS if c in df.columns])
+    return blank_suppressed(frame, p.suppressed.to_numpy(), blank), p
+
+
+def protect_communes(frame: pd.DataFrame, *, min_cell: int) -> tuple[pd.DataFrame, Protection]:
+    """``uptake_by_commune`` protected against ``uptake_by_year``, commune and area-type totals."""
+    aggs = [a for a in COMMUNE_AGGREGATES if all(k in frame.columns for k in a)]
+    return protect_uptake(frame, min_cell=min_cell, partitions=COMMUNE_PARTITIONS, aggregates=aggs)
+
+
+def protect_groups(frame: pd.DataFrame, *, min_cell: int) -> tuple[pd.DataFrame, Protection]:
+    """``uptake_by_group`` protected against ``uptake_by_year`` and the groups pooled over years."""
+    return protect_uptake(frame, min_cell=min_cell, partitions=GROUP_PARTITIONS, aggregates=GROUP_AGGREGATES)
+
+
+def protect_schools(frame: pd.DataFrame, *, min_cell: int, communes: Protection | None = None) -> pd.DataFrame:
+    """Uptake per school (``indicators.uptake(panel, by=["level", "commune_code", "school_id"])``,
+    pooled over the years) for display: the schools of a level add up to the level's total,
+    the schools of a commune to the commune's; small schools and their complements empty, and
+    every school of a commune whose pooled total ``communes`` (``protect_communes``) hid."""
+    parts = [["level"]] + ([["level", "commune_code"]] if "commune_code" in frame.columns else [])
+    extra = np.zeros(len(frame), dtype=bool)
+    if communes is not None and not communes.aggregates.empty and "commune_code" in communes.aggregates.columns:
+        a = communes.aggregates[communes.aggregates["aggregate"] == "level,commune_code"]
+        hid = {(str(r["level"]), str(r["commune_code"])) for r in a[a["suppressed"]].to_dict("records")}
+        extra = np.array([(str(lv), str(c)) in hid for lv, c in zip(frame["level"], frame["commune_code"])], dtype=bool)
+    return protect_uptake(frame, min_cell=min_cell, partitions=parts, suppressed=extra)[0]
+
+
+def equity_hidden_groups(cells: pd.DataFrame, *, min_cell: int, groups: Protection | None = None,
+                         communes: Protection | None = None) -> set[tuple[str, str, str]]:
+    """``(level, dimension, group)`` whose pooled rate ``equity_gaps`` must not publish.
+
+    ``cells``: the student cells the gaps are computed from (``panel.student_cells``). The
+    groups of each dimension, pooled over the years, add up to the level's total: primary and
+    complementary suppression among them (with the reference group and ``unknown`` as cells),
+    joined with the pooled totals the ``groups`` / ``communes`` protections hid (ethnicity, sex /
+    disadvantaged), so the three tables agree.
+    """
+    from .equity import DIMENSIONS
+
+    frames = []
+    for dim, (col, _ref, labels) in DIMENSIONS.items():
+        if col not in cells.columns:
+            continue
+        v = cells[col]
+        g = (pd.Series(np.where(v.astype(bool).to_numpy(), labels[0], labels[1]), index=cells.index)
+             if labels is not None else v.astype(str))
+        pooled = (cells.assign(_g=g.to_numpy()).groupby(["level", "_g"], observed=True)[["graduates", "vocational"]]
+                  .sum().reset_index().rename(columns={"_g": "group"}))
+        pooled["dimension"] = dim
+        frames.append(pooled)
+    hidden: set[tuple[str, str, str]] = set()
+    if frames:
+        pooled = pd.concat(frames, ignore_index=True)
+        p = protect(pooled, min_cell=min_cell, partitions=[["level", "dimension"]])
+        for r, s in zip(pooled.itertuples(index=False), p.suppressed):
+            if s:
+                hidden.add((str(r.level), str(r.dimension), str(r.group)))
+    for prot, dim_of in ((groups, {"ethnicity": "ethnicity", "sex": "sex", "poor_household": "poverty"}),
+                         (communes, None)):
+        if prot is None or prot.aggregates.empty:
+            continue
+        for r in prot.aggregates[prot.aggregates["suppressed"]].to_dict("records"):
+            if r["aggregate"] not in ("level,group_var,group", "level,disadvantaged"):
+                continue
+            if dim_of is not None and r["aggregate"] == "level,group_var,group":
+                dim = dim_of.get(str(r["group_var"]))
+                if dim is not None:
+                    grp = str(r["group"])
+                    if dim == "poverty":
+                        grp = {"True": "poor", "False": "not_poor"}.get(grp, grp)
+                    hidden.add((str(r["level"]), dim, grp))
+            elif r["aggregate"] == "level,disadvantaged":
+                flag = str(r["disadvantaged"]) in ("True", "true", "1")
+                hidden.add((str(r["level"]), "disadvantaged", "disadvantaged" if flag else "not_disadvantaged"))
+    return hidden
+
+
+def protect_equity(gaps: pd.DataFrame, hidden: set[tuple[str, str, str]]) -> pd.DataFrame:
+    """``equity_gaps`` with every row whose group or reference is hidden left empty (the gap, its
+    interval and the pooled rates); ``suppressed`` is added."""
+    sup = np.array([(str(r.level), str(r.dimension), str(r.group)) in hidden
+                    or (str(r.level), str(r.dimension), str(r.reference)) in hidden
+                    for r in gaps.itertuples(index=False)], dtype=bool)
+    return blank_suppressed(gaps, sup, EQUITY_BLANK)
