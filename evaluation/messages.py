@@ -321,6 +321,40 @@ CATALOGUE: tuple[tuple[str, str], ...] = (
      "bảng không bắt buộc {a}.csv hoặc {b}.parquet; các phần báo cáo cần bảng này được bỏ qua"),
     ("a readable {kind}; {reason}", "một {kind} đọc được; {reason}"),
     ("at least one data row below the header", "ít nhất một dòng số liệu dưới dòng tiêu đề"),
+    # -- safety rules (issue 13): digits, codes, formulas, sizes -------------------------------------
+    ("a whole number written with the digits 0-9, at most 15 digits (e.g. 12)",
+     "một số nguyên viết bằng các chữ số 0-9, tối đa 15 chữ số (ví dụ 12)"),
+    ("a number with a decimal point, written with the digits 0-9 (e.g. 0.25)",
+     "một số có dấu thập phân, viết bằng các chữ số 0-9 (ví dụ 0.25)"),
+    ("text that does not start with =, +, -, @, a tab or a line break (a spreadsheet would run it as a formula "
+     "when the evidence is opened); remove the first character",
+     "văn bản không bắt đầu bằng =, +, -, @, dấu tab hoặc dấu xuống dòng (bảng tính sẽ chạy nó như một công thức "
+     "khi mở kết quả); hãy xóa ký tự đầu"),
+    ("a code: letters and digits (also _ . - /), no spaces, not a placeholder such as '-' or 'NA' (leave the cell "
+     "empty when there is none)",
+     "một mã: chữ và số (có thể có _ . - /), không có khoảng trắng, không phải ký hiệu thay thế như '-' hay 'NA' "
+     "(để trống ô khi không có)"),
+    ("at most the number graduated on the same row ({n})", "không quá số người tốt nghiệp trên cùng dòng ({n})"),
+    ("at least one graduate of {level} in {year}: all {n} rows of this level and year have 0 students; fill in the "
+     "counts, or delete the rows of a year without data",
+     "ít nhất một học sinh tốt nghiệp {level} năm {year}: cả {n} dòng của cấp học và năm này đều bằng 0; hãy điền "
+     "số liệu, hoặc xóa các dòng của năm không có số liệu"),
+    ("an input file of at most {mb} MB: this one has {n} MB; split it by year or school",
+     "một tệp đầu vào tối đa {mb} MB: tệp này có {n} MB; hãy tách theo năm hoặc theo trường"),
+    ("an .xlsx workbook of ordinary data: part {part} unpacks {r} times its packed size (more than {m}); the file "
+     "is damaged or built to exhaust memory",
+     "một tệp .xlsx chứa dữ liệu thông thường: phần {part} giải nén lớn gấp {r} lần kích thước nén (quá {m}); tệp "
+     "bị hỏng hoặc được tạo ra để làm cạn bộ nhớ"),
+    ("an .xlsx workbook whose parts unpack to at most {mb} MB: this one unpacks to {n} MB; split it by year or "
+     "school",
+     "một tệp .xlsx giải nén ra tối đa {mb} MB: tệp này giải nén ra {n} MB; hãy tách theo năm hoặc theo trường"),
+    ("a sheet of at most {n} cells: sheet '{s}' has more (rows {r} and beyond); delete the empty or unused rows "
+     "and columns",
+     "một trang tính tối đa {n} ô: trang '{s}' có nhiều hơn (từ dòng {r} trở đi); hãy xóa các dòng và cột trống "
+     "hoặc không dùng"),
+    ("a readable .xlsx workbook: its compressed data is damaged (a download or copy cut short?); get a fresh copy "
+     "of the file",
+     "một tệp .xlsx đọc được: dữ liệu nén bị hỏng (tải xuống hoặc sao chép bị ngắt?); hãy lấy bản sao mới của tệp"),
 )
 
 

@@ -562,9 +562,14 @@ def _codes_text(codes: Iterable[str]) -> str:
     return "one of: " + ", ".join(codes)
 
 
+def _n(v: float) -> str:
+    """A bound as people write it: 10000000, not 1e+07."""
+    return str(int(v)) if float(v).is_integer() else f"{v:g}"
+
+
 def _range_text(spec: ColumnSpec) -> str:
     if spec.min is not None and spec.max is not None:
-        return f"a value between {spec.min:g} and {spec.max:g}"
+        return f"a value between {_n(spec.min)} and {_n(spec.max)}"
     if spec.min is not None:
         return f"a value of at least {spec.min:g}" if spec.min else "a value of 0 or more"
     return f"a value of at most {spec.max:g}"
