@@ -235,7 +235,8 @@ def protect(frame: pd.DataFrame, *, min_cell: int, partitions: Sequence[Sequence
     sup = prim.copy()
     if suppressed is not None:
         sup |= np.asarray(list(suppressed), dtype=bool)
-    groups = _groups(frame, partitions)
+    # a total of fewer than min_cell students is itself suppressed where it is published
+    groups = [g for g in _groups(frame, partitions) if not 0 < size[g].sum() < min_cell]
     # pooled totals: (keys, key values, family id, cells)
     aggs: list[tuple[list[str], tuple, tuple, np.ndarray]] = []
     for keys in aggregates:
@@ -493,8 +494,9 @@ def equity_hidden_groups(cells: pd.DataFrame, *, min_cell: int, groups: Protecti
 
 def protect_equity(gaps: pd.DataFrame, hidden: set[tuple[str, str, str]]) -> pd.DataFrame:
     """``equity_gaps`` with every row whose group or reference is hidden left empty (the gap, its
-    interval and the pooled rates); ``suppressed`` is added."""
+    interval and the pooled rates) and ``suppressed`` added, as ``uptake_by_year`` does, only when
+    a row is suppressed (the table is unchanged otherwise)."""
     sup = np.array([(str(r.level), str(r.dimension), str(r.group)) in hidden
                     or (str(r.level), str(r.dimension), str(r.reference)) in hidden
                     for r in gaps.itertuples(index=False)], dtype=bool)
-    return blank_suppressed(gaps, sup, EQUITY_BLANK)
+    return blank_suppressed(gaps, sup, EQUITY_BLANK) if sup.any() else gaps

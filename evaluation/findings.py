@@ -207,6 +207,7 @@ def _effect_findings(tables: Mapping[str, pd.DataFrame]) -> list[Finding]:
 def _equity_findings(tables: Mapping[str, pd.DataFrame]) -> list[Finding]:
     df = tables["equity_gaps"]
     df = df[df["adjusted"].astype("boolean").fillna(False)]
+    df = df[pd.to_numeric(df["gap_pp"], errors="coerce").notna()]  # a suppressed gap states nothing
     wanted = [("ethnicity", "khmer"), ("sex", "F"), ("poverty", "poor")]
     out: list[Finding] = []
     for dim, group in wanted:

@@ -213,20 +213,30 @@ def uptake_by_year(panel: pd.DataFrame, *, targets: pd.DataFrame | None = None) 
     return out.loc[:, list(UPTAKE_BY_YEAR_COLUMNS)]
 
 
-def uptake_by_commune(panel: pd.DataFrame, *, targets: pd.DataFrame | None = None, min_cell: int = 5) -> pd.DataFrame:
-    """Vocational uptake per level, year and commune (in the panel's geography), suppressed.
+def commune_cells(panel: pd.DataFrame, *, targets: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Vocational uptake per level, year and commune (in the panel's geography), **not**
+    suppressed: the true cells :func:`uptake_by_commune` protects.
 
     ``disadvantaged`` of a commune is true when every school of the commune in the panel
     stands in a disadvantaged (pre-2025) unit (so a post-2025 commune formed of mixed units
     counts as general; its target is then the general one). The target's area type follows it.
-    Cells with fewer than ``min_cell`` graduates are suppressed (``suppress``). Columns
-    ``UPTAKE_BY_COMMUNE_COLUMNS``.
     """
     keys = ["level", "year", "commune_code", "commune_name"]
     up = uptake(panel, by=keys)
     dis = panel.groupby(keys, observed=True, sort=True)["disadvantaged"].all().rename("disadvantaged").reset_index()
     up = up.merge(dis, on=keys, how="left", validate="one_to_one")
-    out = suppress(with_targets(up, targets, area_col="disadvantaged"), min_cell=min_cell)
+    return with_targets(up, targets, area_col="disadvantaged")
+
+
+def uptake_by_commune(panel: pd.DataFrame, *, targets: pd.DataFrame | None = None, min_cell: int = 5) -> pd.DataFrame:
+    """Vocational uptake per level, year and commune (:func:`commune_cells`), with primary and
+    complementary suppression (``disclosure.protect_communes``: no district total, commune
+    total or area-type total minus published cells gives a hidden cell back). Columns
+    ``UPTAKE_BY_COMMUNE_COLUMNS``.
+    """
+    from .disclosure import protect_communes
+
+    out, _ = protect_communes(commune_cells(panel, targets=targets), min_cell=min_cell)
     return out.loc[:, list(UPTAKE_BY_COMMUNE_COLUMNS)]
 
 
@@ -238,8 +248,26 @@ def uptake_by_group(cells: pd.DataFrame, *, group_var: str | Sequence[str] = ("s
     variables give their rows stacked, told apart by ``group_var``; a group variable the data
     lacks gives no rows (an empty frame with the right columns when none is present). The group
     of poor_household is ``poor`` / ``not_poor``. Cells with fewer than ``min_cell`` graduates
-    are suppressed. Columns ``UPTAKE_BY_GROUP_COLUMNS``.
+    are suppressed, and complementary cells beside them (``disclosure.protect_groups``: no
+    level-year total, nor a group pooled over the years as ``equity_gaps`` shows it, gives a
+    hidden cell back). Columns ``UPTAKE_BY_GROUP_COLUMNS``.
     """
+    from .disclosure import protect_groups
+
+    frames = group_cells(cells, group_var=group_var)
+    if not frames:
+        empty = pd.DataFrame({c: pd.Series(dtype="float64") for c in UPTAKE_BY_GROUP_COLUMNS})
+        for c in ("level", "group_var", "group"):
+            empty[c] = empty[c].astype(str)
+        empty["year"] = empty["year"].astype("int64")
+        empty["suppressed"] = empty["suppressed"].astype(bool)
+        return empty
+    out, _ = protect_groups(pd.concat(frames, ignore_index=True), min_cell=min_cell)
+    return out.loc[:, list(UPTAKE_BY_GROUP_COLUMNS)]
+
+
+def group_cells(cells: pd.DataFrame, *, group_var: str | Sequence[str] = ("sex", "ethnicity")) -> list[pd.DataFrame]:
+    """The true (not suppressed) cells of :func:`uptake_by_group`, one frame per group variable."""
     frames = []
     for var in _as_list(group_var):
         if var not in GROUP_VARS:
@@ -252,15 +280,21 @@ def uptake_by_group(cells: pd.DataFrame, *, group_var: str | Sequence[str] = ("s
         up["group"] = up["group"].astype(str)
         up.insert(2, "group_var", var)
         frames.append(up)
-    if not frames:
-        empty = pd.DataFrame({c: pd.Series(dtype="float64") for c in UPTAKE_BY_GROUP_COLUMNS})
-        for c in ("level", "group_var", "group"):
-            empty[c] = empty[c].astype(str)
-        empty["year"] = empty["year"].astype("int64")
-        empty["suppressed"] = empty["suppressed"].astype(bool)
-        return empty
-    out = suppress(pd.concat(frames, ignore_index=True), min_cell=min_cell)
-    return out.loc[:, list(UPTAKE_BY_GROUP_COLUMNS)]
+    return frames
+
+
+def equity_hidden_groups(panel: pd.DataFrame, cells: pd.DataFrame, *, min_cell: int = 5,
+                         targets: pd.DataFrame | None = None,
+                         group_var: str | Sequence[str] = ("sex", "ethnicity")) -> set[tuple[str, str, str]]:
+    """``(level, dimension, group)`` whose pooled rate ``equity_gaps`` must leave empty: small
+    groups, their complements, and the pooled totals the protections of ``uptake_by_commune``
+    and ``uptake_by_group`` hid (``disclosure.equity_hidden_groups``), so the tables agree."""
+    from .disclosure import equity_hidden_groups as hidden, protect_communes, protect_groups
+
+    frames = group_cells(cells, group_var=group_var)
+    groups = protect_groups(pd.concat(frames, ignore_index=True), min_cell=min_cell)[1] if frames else None
+    communes = protect_communes(commune_cells(panel, targets=targets), min_cell=min_cell)[1]
+    return hidden(cells, min_cell=min_cell, groups=groups, communes=communes)
 
 
 def coverage_by_year(panel: pd.DataFrame, *, targets: pd.DataFrame | None = None,

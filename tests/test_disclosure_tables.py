@@ -233,3 +233,4 @@ def test_equity_rows_of_hidden_groups_are_empty():
     assert out.loc[1, "rate_group"] == 0.2
     out = dc.protect_equity(gaps, {("THCS", "ethnicity", "kinh")})  # the reference hidden: every row
     assert out["suppressed"].all()
+    assert dc.protect_equity(gaps, set()).equals(gaps)  # nothing hidden: the table as it was

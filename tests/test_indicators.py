@@ -7,7 +7,7 @@ import pytest
 from numpy.testing import assert_allclose
 
 from evaluation.indicators import (COVERAGE_BY_YEAR_COLUMNS, UPTAKE_BY_COMMUNE_COLUMNS, UPTAKE_BY_GROUP_COLUMNS,
-                                   UPTAKE_BY_YEAR_COLUMNS, coverage_by_year, suppress, uptake, uptake_by_commune,
+                                   UPTAKE_BY_YEAR_COLUMNS, commune_cells, coverage_by_year, group_cells, suppress, uptake, uptake_by_commune,
                                    uptake_by_group, uptake_by_year, with_targets)
 from evaluation.panel import school_year_panel, student_cells
 from evaluation.reference import load_targets
@@ -102,8 +102,12 @@ def test_commune_table_suppresses_small_cells(panels):
     s = r.loc[("THCS", 2020, "29269")]
     assert s["suppressed"] and s["graduates"] == 10
     assert pd.isna(s["vocational"]) and np.isnan(s["rate"]) and pd.isna(s["target_met"]) and pd.isna(s["unknown"])
-    k = r.loc[("THCS", 2021, "29302")]  # S3, 16 graduates: shown
-    assert not k["suppressed"] and k["vocational"] == 4
+    # S3 (16 graduates) is hidden beside it, so the district total minus the communes shown does not give
+    # Mỹ Cẩm back (complementary suppression)
+    k = r.loc[("THCS", 2021, "29302")]
+    assert k["suppressed"] and k["graduates"] == 16 and pd.isna(k["vocational"])
+    true = commune_cells(panels).set_index(["level", "year", "commune_code"])
+    assert true.loc[("THCS", 2021, "29302"), "vocational"] == 4
     # Mỹ Cẩm is disadvantaged: its target is the disadvantaged one
     assert_allclose(r.loc[("THCS", 2021, "29269"), "target"], 0.30)
     assert_allclose(r.loc[("THCS", 2021, "29266"), "target"], 0.40)
@@ -135,12 +139,16 @@ def test_uptake_by_group_sex_ethnicity_poverty():
     c = make_cohort()
     cells = student_cells(c, level="THCS")
     g = uptake_by_group(cells, group_var=["sex", "ethnicity"], min_cell=5)
-    r = g.set_index(["year", "group_var", "group"])
+    # every level-year of a group variable hides no cell or at least two (complementary suppression)
+    hidden = g[g["suppressed"]].groupby(["level", "year", "group_var"]).size()
+    assert (hidden >= 2).all()
+    assert g.loc[g["suppressed"], "vocational"].isna().all()
+    r = pd.concat(group_cells(cells, group_var=["sex", "ethnicity"])).set_index(["year", "group_var", "group"])
     # 2020 THCS women: S1 30 thpt + 10 voc, S2 8 gdtx -> 48, 10 voc
     assert r.loc[(2020, "sex", "F"), "graduates"] == 48 and r.loc[(2020, "sex", "F"), "vocational"] == 10
     # 2020 khmer: S1 5 voc + S2 8 + 2 voc -> 15, 7 voc
     assert_allclose(r.loc[(2020, "ethnicity", "khmer"), "rate"], 7 / 15)
-    assert r.loc[(2027, "sex", "M"), "suppressed"]  # 4 graduates
+    assert g.set_index(["year", "group_var", "group"]).loc[(2027, "sex", "M"), "suppressed"]  # 4 graduates
     # a table without sex/ethnicity gives an empty frame with the right columns
     bare = cells.drop(columns=["sex", "ethnicity"])
     e = uptake_by_group(bare)

@@ -24,12 +24,19 @@ def equity(cohort: CohortData, params: ReviewParams, *, review: Review | None = 
     levels = present_levels(review)
     by_level = {level: equity_table(cells[cells["level"] == level]) for level in levels}
     gaps = pd.concat([by_level[level][0] for level in levels], ignore_index=True)
+    # a gap of a group (or against a reference) too small to show, or hidden beside one, is left empty
+    from ..disclosure import UPTAKE_BLANK, protect_equity, protect_uptake
+
+    gaps = protect_equity(gaps, indicators.equity_hidden_groups(review.panel, cells, min_cell=p.min_cell,
+                                                                targets=review.targets))
     gap_notes = sorted({f"{level}: {note}" for level in levels for note in by_level[level][1]})
     table = out.add(equity_gaps_table(gaps, notebook=NOTEBOOK, synthetic=review.synthetic, notes_en=gap_notes))
-    out.displays["uptake_by_khmer_commune"] = indicators.uptake(
-        review.panel, by=["level", "year", "khmer_commune"], unknown_in_denominator=p.unknown_in_denominator)
-    out.displays["uptake_by_ethnic_boarding"] = indicators.uptake(
-        review.panel, by=["level", "ethnic_boarding"], unknown_in_denominator=p.unknown_in_denominator)
+    out.displays["uptake_by_khmer_commune"] = protect_uptake(indicators.uptake(
+        review.panel, by=["level", "year", "khmer_commune"], unknown_in_denominator=p.unknown_in_denominator),
+        min_cell=p.min_cell, partitions=[["level", "year"]], blank=UPTAKE_BLANK)[0]
+    out.displays["uptake_by_ethnic_boarding"] = protect_uptake(indicators.uptake(
+        review.panel, by=["level", "ethnic_boarding"], unknown_in_denominator=p.unknown_in_denominator),
+        min_cell=p.min_cell, partitions=[["level"]], blank=UPTAKE_BLANK)[0]
     if figures:
         from .. import figures as fg
 

@@ -29,8 +29,14 @@ def uptake_and_targets(cohort: CohortData, params: ReviewParams, *, review: Revi
                                     notebook=NOTEBOOK, synthetic=review.synthetic))
     by_group = indicators.uptake_by_group(review.cells, min_cell=p.min_cell)
     out.add(uptake_by_group_table(by_group, min_cell=p.min_cell, notebook=NOTEBOOK, synthetic=review.synthetic))
-    by_school = indicators.uptake(panel, by=["level", "school_id"], unknown_in_denominator=p.unknown_in_denominator)
-    out.displays["uptake_by_school"] = indicators.suppress(by_school, min_cell=p.min_cell)
+    # per school, pooled over the years: small schools, their complements and every school of a commune
+    # whose pooled total the commune table hid are left empty (disclosure.protect_schools)
+    from ..disclosure import protect_communes, protect_schools
+
+    by_school = indicators.uptake(panel, by=["level", "commune_code", "school_id"],
+                                  unknown_in_denominator=p.unknown_in_denominator)
+    communes = protect_communes(indicators.commune_cells(panel, targets=targets), min_cell=p.min_cell)[1]
+    out.displays["uptake_by_school"] = protect_schools(by_school, min_cell=p.min_cell, communes=communes)
     if figures:
         from .. import figures as fg
 

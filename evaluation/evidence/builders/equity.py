@@ -30,7 +30,16 @@ def equity_gaps_table(frame: pd.DataFrame, *, notebook: str = "", synthetic: boo
     df["adjusted"] = adj.astype("boolean")
     df = clip_interval_pp(add_status(df, estimate="gap_pp", bound_pp=TABLE_BOUNDS_PP["equity_gaps"]))
     vi, en = [], []
-    for r in df.sort_values(["level", "dimension", "group", "adjusted"], kind="mergesort").itertuples(index=False):
+    if "suppressed" in df.columns:
+        df["suppressed"] = df["suppressed"].astype("boolean").fillna(False).astype(bool)
+        n_sup = int(df["suppressed"].sum())
+        if n_sup:
+            vi.append(f"{n_sup} dòng để trống: nhóm (hoặc nhóm so sánh) có ít học sinh hơn ngưỡng tối thiểu, hoặc bị ẩn "
+                      "kèm để không suy ra được nhóm nhỏ từ tổng số.")
+            en.append(f"{n_sup} rows left empty: the group (or the reference) has fewer students than the minimum, or "
+                      "is hidden beside one so that the small group cannot be recomputed from the totals.")
+    shown = df[~df["suppressed"]] if "suppressed" in df.columns else df
+    for r in shown.sort_values(["level", "dimension", "group", "adjusted"], kind="mergesort").itertuples(index=False):
         how_vi = "đã điều chỉnh" if r.adjusted else "thô"
         how_en = "adjusted" if r.adjusted else "raw"
         g_vi, g_en = value_label(r.dimension, r.group, "vi"), value_label(r.dimension, r.group, "en")
