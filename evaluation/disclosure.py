@@ -500,3 +500,22 @@ def protect_equity(gaps: pd.DataFrame, hidden: set[tuple[str, str, str]]) -> pd.
                     or (str(r.level), str(r.dimension), str(r.reference)) in hidden
                     for r in gaps.itertuples(index=False)], dtype=bool)
     return blank_suppressed(gaps, sup, EQUITY_BLANK) if sup.any() else gaps
+
+
+#: ``vocational_network``: the institutions of a year, trade and level add up to
+#: ``labour_alignment``'s row; the years of a trade and level to the network summary shown.
+NETWORK_PARTITIONS: tuple[tuple[str, ...], ...] = (("year", "trade", "level"), ("trade", "level"))
+#: Columns left empty in a suppressed row of the network: outcomes of its people.
+NETWORK_BLANK: tuple[str, ...] = ("graduated", "employed_12m", "completion_rate", "employment_rate")
+
+
+def protect_network(network: pd.DataFrame, *, min_cell: int) -> pd.DataFrame:
+    """``labour.vocational_network`` with rows of fewer than ``min_cell`` enrolled or graduated,
+    and their complements, left empty (graduated, employed within 12 months and their rates);
+    ``suppressed`` added. Places and enrolment (planned and admitted numbers) stay."""
+    grad = pd.to_numeric(network["graduated"], errors="coerce")
+    extra = ((grad > 0) & (grad < min_cell)).fillna(False).to_numpy(dtype=bool)
+    parts = [p for p in NETWORK_PARTITIONS if all(k in network.columns for k in p)]
+    p = protect(network, min_cell=min_cell, partitions=parts, size_col="enrolled",
+                value_cols=("graduated", "employed_12m"), suppressed=extra)
+    return blank_suppressed(network, p.suppressed.to_numpy(), NETWORK_BLANK)

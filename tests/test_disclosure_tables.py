@@ -234,3 +234,20 @@ def test_equity_rows_of_hidden_groups_are_empty():
     out = dc.protect_equity(gaps, {("THCS", "ethnicity", "kinh")})  # the reference hidden: every row
     assert out["suppressed"].all()
     assert dc.protect_equity(gaps, set()).equals(gaps)  # nothing hidden: the table as it was
+
+
+def test_vocational_network_rows_are_protected_against_the_alignment_totals():
+    # three institutions teach the same trade and level in 2020; one has 3 graduates
+    net = pd.DataFrame({"year": [2020, 2020, 2020, 2021, 2021], "institution_id": ["A", "B", "C", "A", "B"],
+                        "trade": "Điện", "level": "intermediate", "places": 60,
+                        "enrolled": [40, 30, 50, 40, 30], "graduated": [3, 25, 40, 30, 20],
+                        "employed_12m": [2, 20, 30, 25, 15]})
+    net["completion_rate"] = net["graduated"] / net["enrolled"]
+    net["employment_rate"] = net["employed_12m"] / net["graduated"]
+    out = dc.protect_network(net, min_cell=5)
+    assert out["suppressed"].tolist()[0] and out["suppressed"].sum() >= 2
+    hidden = out[out["suppressed"]]
+    assert hidden[["graduated", "employed_12m", "completion_rate", "employment_rate"]].isna().all().all()
+    # the alignment total of 2020 minus the institutions shown no longer gives institution A's outcomes
+    shown = out[~out["suppressed"] & (out["year"] == 2020)]
+    assert len(shown) <= 1

@@ -47,8 +47,12 @@ def labour_and_network(cohort: CohortData, params: ReviewParams, *, review: Revi
                                           khmer_threshold=p.khmer_commune_threshold)
                   for geo in ("pre2025", "post2025")]
         notes = labour.network_findings(network, access)
-        out.add(vocational_network_table(network, min_cell=p.min_cell, notebook=NOTEBOOK, synthetic=review.synthetic,
-                                         findings=notes))
+        from ..disclosure import protect_network
+
+        # rows of few people hidden with their complements: labour_alignment adds the institutions of a
+        # year, trade and level up, network_summary the years of a trade and level
+        out.add(vocational_network_table(protect_network(network, min_cell=p.min_cell), min_cell=p.min_cell,
+                                         notebook=NOTEBOOK, synthetic=review.synthetic, findings=notes))
         out.displays.update(network_summary=labour.network_summary(cohort.vocational_supply, by=["trade", "level"]),
                             provision_access=pd.concat(access, ignore_index=True), network_findings=notes[p.lang])
     return out

@@ -40,6 +40,8 @@ def vocational_network_table(frame: pd.DataFrame, *, min_cell: int = 5, notebook
     enr = pd.to_numeric(df["enrolled"], errors="coerce")
     grad = pd.to_numeric(df["graduated"], errors="coerce") if "graduated" in df.columns else enr
     small = ((enr > 0) & (enr < min_cell)) | ((grad > 0) & (grad < min_cell))
+    if "suppressed" in df.columns:  # complementary suppression already applied (disclosure.protect_network)
+        small = small | df["suppressed"].astype("boolean").fillna(False).astype(bool)
     for c in ("completion_rate", "employment_rate", "graduated", "employed_12m"):
         if c in df.columns:
             df[c] = pd.to_numeric(df[c], errors="coerce").astype("Float64")
