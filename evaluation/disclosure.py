@@ -509,13 +509,15 @@ NETWORK_PARTITIONS: tuple[tuple[str, ...], ...] = (("year", "trade", "level"), (
 NETWORK_BLANK: tuple[str, ...] = ("graduated", "employed_12m", "completion_rate", "employment_rate")
 
 
-def protect_network(network: pd.DataFrame, *, min_cell: int) -> pd.DataFrame:
-    """``labour.vocational_network`` with rows of fewer than ``min_cell`` enrolled or graduated,
-    and their complements, left empty (graduated, employed within 12 months and their rates);
-    ``suppressed`` added. Places and enrolment (planned and admitted numbers) stay."""
+def protect_network(network: pd.DataFrame, *, min_cell: int,
+                    partitions: Sequence[Sequence[str]] = NETWORK_PARTITIONS) -> pd.DataFrame:
+    """``labour.vocational_network`` (or ``labour.network_summary``, with ``partitions=[["level"]]``)
+    with rows of fewer than ``min_cell`` enrolled or graduated, and their complements, left empty
+    (graduated, employed within 12 months and their rates); ``suppressed`` added. Places and
+    enrolment (planned and admitted numbers) stay."""
     grad = pd.to_numeric(network["graduated"], errors="coerce")
     extra = ((grad > 0) & (grad < min_cell)).fillna(False).to_numpy(dtype=bool)
-    parts = [p for p in NETWORK_PARTITIONS if all(k in network.columns for k in p)]
+    parts = [p for p in partitions if all(k in network.columns for k in p)]
     p = protect(network, min_cell=min_cell, partitions=parts, size_col="enrolled",
                 value_cols=("graduated", "employed_12m"), suppressed=extra)
     return blank_suppressed(network, p.suppressed.to_numpy(), NETWORK_BLANK)

@@ -53,6 +53,8 @@ def labour_and_network(cohort: CohortData, params: ReviewParams, *, review: Revi
         # year, trade and level up, network_summary the years of a trade and level
         out.add(vocational_network_table(protect_network(network, min_cell=p.min_cell), min_cell=p.min_cell,
                                          notebook=NOTEBOOK, synthetic=review.synthetic, findings=notes))
-        out.displays.update(network_summary=labour.network_summary(cohort.vocational_supply, by=["trade", "level"]),
+        summary = protect_network(labour.network_summary(cohort.vocational_supply, by=["trade", "level"]),
+                                  min_cell=p.min_cell, partitions=[["level"]])
+        out.displays.update(network_summary=summary,
                             provision_access=pd.concat(access, ignore_index=True), network_findings=notes[p.lang])
     return out
