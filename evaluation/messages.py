@@ -335,6 +335,7 @@ CATALOGUE: tuple[tuple[str, str], ...] = (
      "một mã: chữ và số (có thể có _ . - /), không có khoảng trắng, không phải ký hiệu thay thế như '-' hay 'NA' "
      "(để trống ô khi không có)"),
     ("at most the number graduated on the same row ({n})", "không quá số người tốt nghiệp trên cùng dòng ({n})"),
+    ("a count of at most {n} (a larger number is a typing error)", "một số đếm không quá {n} (số lớn hơn là do gõ nhầm)"),
     ("at least one graduate of {level} in {year}: all {n} rows of this level and year have 0 students; fill in the "
      "counts, or delete the rows of a year without data",
      "ít nhất một học sinh tốt nghiệp {level} năm {year}: cả {n} dòng của cấp học và năm này đều bằng 0; hãy điền "

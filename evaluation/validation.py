@@ -408,13 +408,14 @@ class ColumnSpec:
     cycle_year: bool = False
     year: bool = False
     code: bool = False
+    max_count: bool = False
 
 
 def _c(name: str, kind: Kind = "str", **kw: Any) -> ColumnSpec:
     return ColumnSpec(name, kind, **kw)
 
 
-_COUNT = dict(kind="int", min=0, max=MAX_COUNT)
+_COUNT = dict(kind="int", min=0, max_count=True)
 
 #: The contract, table by table (order = order of checks and of columns in messages).
 TABLE_SPECS: dict[str, tuple[ColumnSpec, ...]] = {
@@ -689,6 +690,9 @@ def _typed_schema(name: str, years: list[int] | None) -> _Schema | None:
             lo, hi = spec.min, spec.max
             checks.append(pa.Check(lambda s, lo=lo, hi=hi: _in_range(s, lo, hi), name="range"))
             m.append(_CheckMeta("range", _range_text(spec)))
+        if spec.max_count:
+            checks.append(pa.Check(lambda s: _in_range(s, None, MAX_COUNT), name="max_count"))
+            m.append(_CheckMeta("range", f"a count of at most {MAX_COUNT} (a larger number is a typing error)"))
         if spec.year and not (spec.cycle_year and years):  # the cycle's own years say more
             lo, hi = PLAUSIBLE_YEARS
             checks.append(pa.Check(lambda s, lo=lo, hi=hi: _in_range(s, lo, hi), name="year"))

@@ -123,7 +123,8 @@ def _(tmp):
 
 
 @case("count_beyond_any_district", "validate",
-      "  error   line 2, column places, value '123456789012': expected a value between 0 and 10000000 [range]")
+      "  error   line 2, column places, value '123456789012': expected a count of at most 10000000 (a larger number is "
+      "a typing error) [range]")
 def _(tmp):
     d = clean_cohort(tmp / "cohort")
     set_cell(d, "vocational_supply", 0, "places", "123456789012")
