@@ -94,15 +94,16 @@ FALSE_WORDS: tuple[str, ...] = ("false", "0", "no")
 SCHOOL_LEVELS: tuple[str, ...] = ("THCS", "THPT", "THCS,THPT")
 #: VSIC 2018 section letters (``labour_demand.sector``).
 VSIC_SECTIONS: tuple[str, ...] = tuple("ABCDEFGHIJKLMNOPQRSTU")
-def _plausible_years() -> tuple[int, int]:
+#: The widest range of years the toolkit names (the import template's year cells allow it).
+PLAUSIBLE_YEARS: tuple[int, int] = (1990, 2100)
+
+
+def plausible_years() -> tuple[int, int]:
+    """Years a data row may carry, even when no review cycle is given: no cohort graduated
+    before 1990 in the data this toolkit reads, and none after next year (2099 is a typo)."""
     import datetime as _dt
 
-    return 1990, _dt.date.today().year + 1
-
-
-#: Any year column outside this range is an error even when no review cycle is given: no
-#: cohort graduated before 1990 in the data this toolkit reads, and none after next year.
-PLAUSIBLE_YEARS: tuple[int, int] = _plausible_years()
+    return PLAUSIBLE_YEARS[0], min(PLAUSIBLE_YEARS[1], _dt.date.today().year + 1)
 #: Largest count in one cell (students, places, workers): a district's cell is far below it,
 #: and a larger number is a typing error (or would overflow sums).
 MAX_COUNT = 10_000_000
@@ -694,12 +695,11 @@ def _typed_schema(name: str, years: list[int] | None) -> _Schema | None:
             checks.append(pa.Check(lambda s: _in_range(s, None, MAX_COUNT), name="max_count"))
             m.append(_CheckMeta("range", f"a count of at most {MAX_COUNT} (a larger number is a typing error)"))
         if spec.year and not (spec.cycle_year and years):  # the cycle's own years say more
-            lo, hi = PLAUSIBLE_YEARS
+            lo, hi = plausible_years()
             checks.append(pa.Check(lambda s, lo=lo, hi=hi: _in_range(s, lo, hi), name="year"))
             m.append(_CheckMeta("year_range", f"a calendar year between {lo} and {hi}"))
         if spec.cycle_year and years:
             ys = sorted({int(y) for y in years})
-            lo, hi = PLAUSIBLE_YEARS
             span = f"{ys[0]}-{ys[-1]}" if ys == list(range(ys[0], ys[-1] + 1)) else ", ".join(map(str, ys))
             checks.append(pa.Check(lambda s, ys=ys: s.isin(ys) | s.isna(), name="cycle"))
             m.append(_CheckMeta("year_range", f"a graduation year of the review cycle ({span})"))

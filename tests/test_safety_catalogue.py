@@ -25,7 +25,7 @@ from evaluation.importer import ImportFailed, import_files, write_template
 from evaluation.params import ParamsError, load_params
 from evaluation.paths import PARAMS_DIR, ROOT
 from evaluation.reference import commune_crosswalk
-from evaluation.validation import PLAUSIBLE_YEARS, validate_folder
+from evaluation.validation import plausible_years, validate_folder
 
 PARAMS_FILE = PARAMS_DIR / "cang_long_2018_2025.yaml"
 #: Personal values planted in the inputs: none may appear in a message.
@@ -100,7 +100,7 @@ def case(id: str, kind: str, expected: str):
     return deco
 
 
-Y_HI = PLAUSIBLE_YEARS[1]
+Y_HI = plausible_years()[1]
 
 
 # -- validation rules ----------------------------------------------------------------------------
