@@ -531,20 +531,32 @@ def _codes_ok(codes: tuple[str, ...], *, school_levels: bool = False) -> Callabl
     return check
 
 
+def _by_value(s: pd.Series, test: Callable[[pd.Series], pd.Series]) -> pd.Series:
+    """``test`` run once per distinct value of ``s`` (codes and names repeat: a column of two
+    million school ids holds a few dozen values); True where the cell is missing."""
+    codes, uniques = pd.factorize(s)
+    ok_u = test(pd.Series(np.asarray(uniques, dtype=object)).astype(str)).to_numpy(dtype=bool)
+    ok = np.ones(len(s), dtype=bool)
+    have = codes >= 0
+    ok[have] = ok_u[codes[have]]
+    return pd.Series(ok, index=s.index)
+
+
 def _no_formula(s: pd.Series) -> pd.Series:
     if not _is_textual(s):
         return _true(s)
-    t = s.astype("str")
-    return (~t.str.startswith(FORMULA_STARTS) | t.isna()).fillna(True).astype(bool)
+    return _by_value(s, lambda t: ~t.str.startswith(FORMULA_STARTS))
 
 
 def _code_ok(s: pd.Series) -> pd.Series:
     if not _is_textual(s):
         return _true(s)
-    t = s.astype("str")
-    formula = t.str.startswith(FORMULA_STARTS).fillna(False).astype(bool)  # reported once, by _no_formula
-    good = t.str.fullmatch(_CODE_RE).fillna(True).astype(bool) & ~t.str.lower().isin(PLACEHOLDERS).fillna(False)
-    return (good | formula | t.isna()).astype(bool)
+
+    def test(t: pd.Series) -> pd.Series:
+        formula = t.str.startswith(FORMULA_STARTS)  # reported once, by _no_formula
+        return t.str.fullmatch(_CODE_RE) & ~t.str.lower().isin(PLACEHOLDERS) | formula
+
+    return _by_value(s, test)
 
 
 def _normalise_school_levels(t: pd.Series) -> pd.Series:
@@ -667,7 +679,7 @@ def _raw_schema(name: str) -> _Schema:
         if spec.codes is not None:
             checks.append(pa.Check(_codes_ok(spec.codes, school_levels=spec.codes is SCHOOL_LEVELS), name="code"))
             m.append(_CheckMeta("code", _codes_text(spec.codes)))
-        if spec.kind == "str" and spec.codes is None:
+        if spec.kind == "str" and spec.codes is None and spec.name != "student_key":  # keys never leave the toolkit
             checks.append(pa.Check(_no_formula, name="formula"))
             m.append(_CheckMeta("formula_text", "text that does not start with =, +, -, @, a tab or a line break (a "
                                                 "spreadsheet would run it as a formula when the evidence is opened); "
