@@ -258,6 +258,10 @@ def protect(frame: pd.DataFrame, *, min_cell: int, partitions: Sequence[Sequence
     implied: set[int] = set()
     rounds = 0
     cache: dict = {}
+
+    def plain(g: np.ndarray, k: int) -> bool:
+        t = values[g, k].sum()
+        return bool(t == 0 or t == size[g].sum())
     while rounds < max_rounds:
         rounds += 1
         changed = False
@@ -286,7 +290,17 @@ def protect(frame: pd.DataFrame, *, min_cell: int, partitions: Sequence[Sequence
         hidden_aggs = [i for i in range(len(aggs)) if agg_sup[i]]
         secrets = [np.array([c]) for c in np.flatnonzero(sup)] + [aggs[i][3] for i in hidden_aggs]
         n_cells = int(sup.sum())
-        found = {si for si, *_ in recoverable_cells(size, values, pub, sup, secrets, cache=cache)}
+        found = set()
+        for si, k, _lo, _hi in recoverable_cells(size, values, pub, sup, secrets, cache=cache):
+            cells_of = secrets[si]
+            # an always-published total of 0, or of all its students, fixes every member by itself:
+            # no pattern can hide that (it is implied by the total), so it asks for no complement
+            # (a pooled total that does so is hidden instead, below)
+            if any(plain(g, k) for g in groups if set(cells_of.tolist()) <= set(g.tolist())):
+                if si < n_cells:
+                    implied.add(int(cells_of[0]))
+                continue
+            found.add(si)
         touched: set[int] = set()  # one addition per published total and per family a round
         for si in sorted(found):
             if si < n_cells:
