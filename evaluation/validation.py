@@ -10,7 +10,7 @@ What is checked (the data contract, ``shared/data-contract.md``, rule by rule):
 * ranges: counts >= 0 and at most ``MAX_COUNT``, ``0 <= trained_counselors <= counselors``,
   ``employed_12m <= graduated``, ``khmer_share`` in 0..1, graduation years inside the review cycle
   (when ``years`` is given) and every year plausible (1990 to next year); a level-year of
-  ``graduates`` whose counts are all 0 (a sheet not filled in) is an error;
+  ``graduates`` whose counts are all 0 (a sheet not filled in?) is a warning;
 * numbers are written with the digits 0-9 (full-width digits such as "１２", typed with an Asian
   input method, are refused, not read as missing), at most 15 digits;
 * codes (``merged_into_code``, ``residence_commune_code``, every id and code column) are codes:
@@ -922,8 +922,8 @@ def _check_employed(df: pd.DataFrame, raw: pd.DataFrame, out: _Collector) -> Non
 
 
 def _check_zero_years(df: pd.DataFrame, out: _Collector) -> None:
-    """A level-year of graduates whose counts are all 0: the sheet was not filled in (an uptake
-    rate of 0/0 would follow). A level-year without graduates has no rows at all."""
+    """A level-year of graduates whose counts are all 0: a warning (the sheet may not have been
+    filled in; the review reports that year's rate as not computable rather than 0/0)."""
     if not _present(df, "level", "year", "students"):
         return
     ok = df["level"].isin(LEVELS) & df["year"].notna() & df["students"].notna()
@@ -933,7 +933,7 @@ def _check_zero_years(df: pd.DataFrame, out: _Collector) -> None:
     tot = d.groupby(["level", "year"], observed=True)["students"].agg(["sum", "size"])
     zero = tot[tot["sum"] == 0]
     for (level, year), r in zero.iterrows():  # one issue per level-year (a handful at most)
-        out.add(check="zero_year", table="graduates", column="students", value=None,
+        out.add(check="zero_year", table="graduates", severity="warning", column="students", value=None,
                 expected=f"at least one graduate of {level} in {int(year)}: all {int(r['size'])} rows of this level "
                          "and year have 0 students; fill in the counts, or delete the rows of a year without data")
 

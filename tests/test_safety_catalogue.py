@@ -207,7 +207,7 @@ def _(tmp):
 
 
 @case("year_of_zero_counts", "validate",
-      "  error   column students: expected at least one graduate of THCS in 2020: all 2 rows of this level and year "
+      "  warning column students: expected at least one graduate of THCS in 2020: all 2 rows of this level and year "
       "have 0 students; fill in the counts, or delete the rows of a year without data [zero_year]")
 def _(tmp):
     d = clean_cohort(tmp / "cohort")
