@@ -8,7 +8,7 @@ with the number it states and the table it comes from. ``findings_table`` turns 
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +16,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from . import i18n
+from .labour import _ratio, local_coverage, mismatch_trend, trade_status
+from .reference import label
+from .status import NOT_ESTIMABLE
 from .evidence import (EVIDENCE_DIR, INDEX_NAME, EvidenceTable, TableSpec, TABLES, _num, _pct, read_index,
                        read_table, register_table, value_label)
 
@@ -251,19 +255,16 @@ def _paired(topic: str, source: str, sentences: dict[str, list[str]]) -> list[Fi
 
 
 def _labour_findings(tables: Mapping[str, pd.DataFrame]) -> list[Finding]:
-    from .labour import labour_findings
 
     return _paired("labour", "labour_alignment", labour_findings(tables["labour_alignment"]))
 
 
 def _network_findings(tables: Mapping[str, pd.DataFrame]) -> list[Finding]:
-    from .labour import network_findings
 
     return _paired("network", "vocational_network", network_findings(tables["vocational_network"]))
 
 
 def _projection_findings(tables: Mapping[str, pd.DataFrame]) -> list[Finding]:
-    from .projections import projection_findings
 
     return _paired("projection", "projections", projection_findings(tables["projections"]))
 
@@ -274,6 +275,181 @@ _SECTIONS = (("data_quality", _quality_findings), ("uptake_by_year", _uptake_fin
              ("pretrend_sensitivity", _sensitivity_findings),
              ("projections", _projection_findings), ("labour_alignment", _labour_findings),
              ("vocational_network", _network_findings))
+
+
+# ---------------------------------------------------------------------------------------------
+# Sentences of the labour, network and projection tables (also written into those tables' notes)
+# ---------------------------------------------------------------------------------------------
+def _pct0(v: float, lang: str) -> str:
+    return i18n.pct(v, lang, 0)
+
+
+def _int_l(v: float, lang: str) -> str:
+    return i18n.integer(v, lang)
+
+
+def labour_findings(alignment: pd.DataFrame, *, year: int | None = None, top: int = 3,
+                    tolerance: float = 0.10) -> dict[str, list[str]]:
+    """Sentences (``{"vi": [...], "en": [...]}``) on demand against supply in a survey year
+    (default the latest with supply data): the ``top`` trades with the largest unmet demand and
+    the largest over-supply, the share of demand covered locally, and the trend of the gap.
+
+    E.g. "Nhu cầu lao động ngành May công nghiệp vượt số chỗ đào tạo 120 người (2025)."
+    """
+    st = trade_status(alignment, year=year, tolerance=tolerance)
+    yr = int(st["survey_year"].iloc[0])
+    vi: list[str] = []
+    en: list[str] = []
+    for r in st.loc[st["status"] == "unmet"].head(top).itertuples(index=False):
+        vi.append(f"Nhu cầu lao động ngành {r.trade} vượt số chỗ đào tạo {_int_l(r.gap, 'vi')} người ({yr}).")
+        en.append(f"Labour demand for {r.trade} exceeds the training places by {_int_l(r.gap, 'en')} workers ({yr}).")
+    over = st.loc[st["status"] == "over_supplied"].sort_values("gap", kind="stable").head(top)
+    for r in over.itertuples(index=False):
+        vi.append(f"Số chỗ đào tạo ngành {r.trade} nhiều hơn nhu cầu khảo sát {_int_l(-r.gap, 'vi')} chỗ ({yr}).")
+        en.append(f"Training places for {r.trade} exceed the surveyed demand by {_int_l(-r.gap, 'en')} ({yr}).")
+    zero = alignment.loc[alignment["matched"] & (alignment["survey_year"] == yr) & (alignment["places"] == 0)
+                         & (alignment["demand"] > 0)].sort_values("demand", ascending=False, kind="stable").head(top)
+    for r in zero.itertuples(index=False):
+        vi.append(f"Chưa có đào tạo tại địa phương cho nhu cầu trình độ {label('qualification', r.qualification, 'vi').lower()} "
+                  f"ngành {r.trade} ({_int_l(r.demand, 'vi')} người, {yr}).")
+        en.append(f"No local training meets the demand for {label('qualification', r.qualification, 'en').lower()}-level "
+                  f"{r.trade} ({_int_l(r.demand, 'en')} workers, {yr}).")
+    if not len(st.loc[st["status"] != "balanced"]):
+        vi.append(f"Năm {yr}, số chỗ đào tạo của mọi ngành nghề gần với nhu cầu khảo sát.")
+        en.append(f"In {yr}, training places of every trade are close to the surveyed demand.")
+    cov = local_coverage(alignment)
+    cov = cov.loc[cov["survey_year"] == yr]
+    if len(cov):
+        c = cov.iloc[0]
+        vi.append(f"Đào tạo tại địa phương đáp ứng {_pct0(c['covered_by_places'], 'vi')} nhu cầu lao động qua đào tạo nghề "
+                  f"theo số chỗ và {_pct0(c['covered_by_graduates'], 'vi')} theo số tốt nghiệp ({yr}).")
+        en.append(f"Local training covers {_pct0(c['covered_by_places'], 'en')} of the demand for vocationally trained "
+                  f"workers by places and {_pct0(c['covered_by_graduates'], 'en')} by graduates ({yr}).")
+    tr = mismatch_trend(alignment)
+    tr = tr.loc[tr["n_surveys"] >= 2]
+    if len(tr):
+        widening = tr.loc[tr["gap_change_per_year"] > 0].sort_values("gap_change_per_year", ascending=False)
+        if len(widening):
+            r = widening.iloc[0]
+            vi.append(f"Khoảng thiếu hụt ngành {r['trade']} tăng trung bình {_int_l(r['gap_change_per_year'], 'vi')} người mỗi năm "
+                      f"({int(r['first_year'])}-{int(r['last_year'])}).")
+            en.append(f"The gap for {r['trade']} grows by {_int_l(r['gap_change_per_year'], 'en')} workers a year on average "
+                      f"({int(r['first_year'])}-{int(r['last_year'])}).")
+    return {"vi": vi, "en": en}
+
+
+def network_findings(network: pd.DataFrame, access: Sequence[pd.DataFrame] = (), *,
+                     year: int | None = None) -> dict[str, list[str]]:
+    """Sentences (``{"vi": [...], "en": [...]}``) on the network in ``year`` (default latest):
+    institutions and places, pooled fill, completion and employment rates, the trade with the
+    lowest fill rate, and, for each ``provision_access`` frame given, the communes without local
+    provision (Khmer communes named first)."""
+    if year is None:
+        year = int(network["year"].max())
+    n = network.loc[network["year"] == int(year)]
+    vi: list[str] = []
+    en: list[str] = []
+    if len(n):
+        places, enrolled = n["places"].sum(), n["enrolled"].sum()
+        grads, emp = n["graduated"].sum(), n["employed_12m"].sum()
+        fill, comp, er = _ratio(enrolled, places), _ratio(grads, enrolled), _ratio(emp, grads)
+        k = n["institution_id"].nunique()
+        vi.append(f"Năm {year}, {k} cơ sở GDNN có {_int_l(places, 'vi')} chỗ đào tạo, tuyển được {_int_l(enrolled, 'vi')} "
+                  f"người ({_pct0(fill, 'vi')}); tỷ lệ hoàn thành {_pct0(comp, 'vi')}, có việc làm sau 12 tháng {_pct0(er, 'vi')}.")
+        en.append(f"In {year}, {k} vocational institutions planned {_int_l(places, 'en')} places and enrolled "
+                  f"{_int_l(enrolled, 'en')} ({_pct0(fill, 'en')}); completion {_pct0(comp, 'en')}, employed within "
+                  f"12 months {_pct0(er, 'en')}.")
+        by = n.groupby("trade")[["places", "enrolled"]].sum()
+        by["fill"] = _ratio(by["enrolled"], by["places"])
+        low = by.sort_values("fill", kind="stable").iloc[0]
+        vi.append(f"Ngành có tỷ lệ tuyển đủ chỗ thấp nhất: {low.name} ({_pct0(low['fill'], 'vi')}).")
+        en.append(f"Trade with the lowest fill rate: {low.name} ({_pct0(low['fill'], 'en')}).")
+    for acc in access:
+        if acc is None or not len(acc):
+            continue
+        geo = str(acc["geography"].iloc[0])
+        none = acc.loc[~acc["local_provision"]]
+        gvi, gen = label("geography", geo, "vi").lower(), label("geography", geo, "en").lower()
+        if not len(none):
+            vi.append(f"Mọi xã ({gvi}) đều có cơ sở GDNN.")
+            en.append(f"Every commune ({gen}) has vocational provision.")
+            continue
+        kh = none.loc[none["khmer_commune"], "commune_name"].tolist()
+        other = none.loc[~none["khmer_commune"], "commune_name"].tolist()
+        vi.append(f"{len(none)}/{len(acc)} xã ({gvi}) chưa có cơ sở GDNN"
+                  + (f"; trong đó xã có đông đồng bào Khmer: {', '.join(kh)}" if kh else "")
+                  + (f"; các xã khác: {', '.join(other)}" if other else "") + ".")
+        en.append(f"{len(none)} of {len(acc)} communes ({gen}) have no vocational provision"
+                  + (f"; Khmer communes among them: {', '.join(kh)}" if kh else "")
+                  + (f"; others: {', '.join(other)}" if other else "") + ".")
+    return {"vi": vi, "en": en}
+
+
+def projection_findings(table: pd.DataFrame, *, year: int | None = None,
+                        needed: Sequence[dict[str, Any]] = (), mde: dict[str, dict[str, Any]] | None = None
+                        ) -> dict[str, list[str]]:
+    """Sentences (``{"vi": [...], "en": [...]}``) from the projections table in ``year`` (default
+    the last): each level's projected uptake and coverage with their intervals against the
+    target; each ``coverage_needed`` result (with ``level`` added) and each level's
+    ``next_review_mde``."""
+    if year is None:
+        year = int(table["year"].max())
+    t = table.loc[table["year"] == int(year)]
+    vi: list[str] = []
+    en: list[str] = []
+    names = {"voc_uptake": ("tỷ lệ học nghề", "vocational uptake"),
+             "transition_after_thcs": ("tỷ lệ học tiếp sau THCS", "transition after THCS"),
+             "counselor_coverage": ("tỷ lệ trường có GV tư vấn", "counselor coverage")}
+    for r in t.loc[t["plan"] == "status_quo"].itertuples(index=False):
+        nv, ne = names.get(r.measure, (r.measure, r.measure))
+        if getattr(r, "status", "ok") == NOT_ESTIMABLE:
+            vi.append(f"{r.level}: chưa dự báo được {nv} năm {year}: {r.reason_vi}.")
+            en.append(f"{r.level}: {ne} in {year} cannot be projected: {r.reason_en}.")
+            continue
+        if r.method == "counted":
+            vi.append(f"{r.level}: nếu không có thêm trường nào có GV tư vấn, {nv} năm {year} là {i18n.pct(r.estimate, 'vi')}.")
+            en.append(f"{r.level}: if no further school gets a trained counselor, {ne} in {year} stays at {i18n.pct(r.estimate, 'en')}.")
+            continue
+        tv = te = ""
+        if not pd.isna(r.target):
+            ok = r.ci_low >= r.target
+            miss = r.ci_high < r.target
+            tv = (f"; chỉ tiêu {i18n.pct(r.target, 'vi')} " + ("đạt" if ok else ("không đạt" if miss else "có thể đạt hoặc không")))
+            te = (f"; target {i18n.pct(r.target, 'en')} " + ("met" if ok else ("missed" if miss else "within the interval")))
+        vi.append(f"{r.level}: nếu xu hướng tiếp tục, {nv} năm {year} dự báo {i18n.pct(r.estimate, 'vi')} "
+                  f"(khoảng dự báo 95 % {i18n.pct(r.ci_low, 'vi')} đến {i18n.pct(r.ci_high, 'vi')}){tv}.")
+        en.append(f"{r.level}: if the trend continued, {ne} in {year} is projected at {i18n.pct(r.estimate, 'en')} "
+                  f"(95 % prediction interval {i18n.pct(r.ci_low, 'en')} to {i18n.pct(r.ci_high, 'en')}){te}.")
+    for n in needed:
+        lv = n.get("level", "")
+        if n["status"] == "already_met":
+            vi.append(f"{lv}: chỉ tiêu {i18n.pct(n['target'], 'vi')} năm {n['year']} đạt ngay cả khi không mở rộng GV tư vấn.")
+            en.append(f"{lv}: the {i18n.pct(n['target'], 'en')} target for {n['year']} is met without more counselors.")
+        elif n["status"] == "not_estimable":
+            vi.append(f"{lv}: chưa ước lượng được mức bao phủ cần thiết để đạt chỉ tiêu năm {n['year']}: {n['reason_vi']}.")
+            en.append(f"{lv}: the coverage needed for the {n['year']} target cannot be estimated: {n['reason_en']}.")
+        elif n["status"] == "reachable":
+            vi.append(f"{lv}: để đạt {i18n.pct(n['target'], 'vi')} năm {n['year']}, cần tăng tỷ lệ trường có GV tư vấn thêm "
+                      f"{i18n.pct(n['increase'], 'vi')} (theo KTC của tác động: {i18n.pct(n['increase_low'], 'vi')} đến "
+                      f"{i18n.pct(min(n['increase_high'], 1), 'vi')}).")
+            en.append(f"{lv}: reaching {i18n.pct(n['target'], 'en')} in {n['year']} needs coverage to rise by "
+                      f"{i18n.pct(n['increase'], 'en')} of the schools (given the effect's CI: {i18n.pct(n['increase_low'], 'en')} "
+                      f"to {i18n.pct(min(n['increase_high'], 1), 'en')}).")
+        else:
+            vi.append(f"{lv}: chỉ mở rộng GV tư vấn không đủ để đạt {i18n.pct(n['target'], 'vi')} năm {n['year']} "
+                      f"(dự báo khi phủ hết: {i18n.pct(n['full_coverage'], 'vi')}).")
+            en.append(f"{lv}: more counselors alone cannot reach {i18n.pct(n['target'], 'en')} in {n['year']} "
+                      f"(projected with full coverage: {i18n.pct(n['full_coverage'], 'en')}).")
+    for lv, m in (mde or {}).items():
+        if m.get("status", "ok") != "ok":
+            vi.append(f"{lv}: chưa tính được hiệu quả tối thiểu phát hiện được cho kỳ đánh giá sau: {m['reason_vi']}.")
+            en.append(f"{lv}: the next review's minimum detectable effect cannot be computed: {m['reason_en']}.")
+            continue
+        vi.append(f"{lv}: với {int(m['n_schools'])} trường và {int(m['years'])} khóa, kỳ đánh giá sau phát hiện được tác động "
+                  f"từ {i18n.pp(m['mde_pp'], 'vi')} trở lên (độ mạnh 80 %).")
+        en.append(f"{lv}: with {int(m['n_schools'])} schools and {int(m['years'])} cohorts, the next review detects effects of "
+                  f"{i18n.pp(m['mde_pp'], 'en')} or more (80 % power).")
+    return {"vi": vi, "en": en}
 
 
 class _BundleTables(Mapping):

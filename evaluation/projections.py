@@ -57,7 +57,6 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from . import i18n
 from .contract import DESTINATIONS, UNKNOWN, VOCATIONAL_PREFIX
 from .reference import shipped_targets, target_in_force
 from .results import EstimateResults
@@ -596,77 +595,6 @@ def next_review_mde(panel: pd.DataFrame, *, years: int = 5, share_treated: float
                                     power=power, baseline_rate=base, method=method)
     out["icc_estimated"] = icc
     return out
-
-
-def _pct(v: float, lang: str) -> str:
-    return i18n.pct(v, lang)  # every number format lives in evaluation.i18n
-
-
-def projection_findings(table: pd.DataFrame, *, year: int | None = None,
-                        needed: Sequence[dict[str, Any]] = (), mde: dict[str, dict[str, Any]] | None = None
-                        ) -> dict[str, list[str]]:
-    """Sentences (``{"vi": [...], "en": [...]}``) from the projections table in ``year`` (default
-    the last): each level's projected uptake and coverage with their intervals against the
-    target; each ``coverage_needed`` result (with ``level`` added) and each level's
-    ``next_review_mde``."""
-    if year is None:
-        year = int(table["year"].max())
-    t = table.loc[table["year"] == int(year)]
-    vi: list[str] = []
-    en: list[str] = []
-    names = {"voc_uptake": ("tỷ lệ học nghề", "vocational uptake"),
-             "transition_after_thcs": ("tỷ lệ học tiếp sau THCS", "transition after THCS"),
-             "counselor_coverage": ("tỷ lệ trường có GV tư vấn", "counselor coverage")}
-    for r in t.loc[t["plan"] == "status_quo"].itertuples(index=False):
-        nv, ne = names.get(r.measure, (r.measure, r.measure))
-        if getattr(r, "status", "ok") == NOT_ESTIMABLE:
-            vi.append(f"{r.level}: chưa dự báo được {nv} năm {year}: {r.reason_vi}.")
-            en.append(f"{r.level}: {ne} in {year} cannot be projected: {r.reason_en}.")
-            continue
-        if r.method == "counted":
-            vi.append(f"{r.level}: nếu không có thêm trường nào có GV tư vấn, {nv} năm {year} là {_pct(r.estimate, 'vi')}.")
-            en.append(f"{r.level}: if no further school gets a trained counselor, {ne} in {year} stays at {_pct(r.estimate, 'en')}.")
-            continue
-        tv = te = ""
-        if not pd.isna(r.target):
-            ok = r.ci_low >= r.target
-            miss = r.ci_high < r.target
-            tv = (f"; chỉ tiêu {_pct(r.target, 'vi')} " + ("đạt" if ok else ("không đạt" if miss else "có thể đạt hoặc không")))
-            te = (f"; target {_pct(r.target, 'en')} " + ("met" if ok else ("missed" if miss else "within the interval")))
-        vi.append(f"{r.level}: nếu xu hướng tiếp tục, {nv} năm {year} dự báo {_pct(r.estimate, 'vi')} "
-                  f"(khoảng dự báo 95 % {_pct(r.ci_low, 'vi')} đến {_pct(r.ci_high, 'vi')}){tv}.")
-        en.append(f"{r.level}: if the trend continued, {ne} in {year} is projected at {_pct(r.estimate, 'en')} "
-                  f"(95 % prediction interval {_pct(r.ci_low, 'en')} to {_pct(r.ci_high, 'en')}){te}.")
-    for n in needed:
-        lv = n.get("level", "")
-        if n["status"] == "already_met":
-            vi.append(f"{lv}: chỉ tiêu {_pct(n['target'], 'vi')} năm {n['year']} đạt ngay cả khi không mở rộng GV tư vấn.")
-            en.append(f"{lv}: the {_pct(n['target'], 'en')} target for {n['year']} is met without more counselors.")
-        elif n["status"] == "not_estimable":
-            vi.append(f"{lv}: chưa ước lượng được mức bao phủ cần thiết để đạt chỉ tiêu năm {n['year']}: {n['reason_vi']}.")
-            en.append(f"{lv}: the coverage needed for the {n['year']} target cannot be estimated: {n['reason_en']}.")
-        elif n["status"] == "reachable":
-            vi.append(f"{lv}: để đạt {_pct(n['target'], 'vi')} năm {n['year']}, cần tăng tỷ lệ trường có GV tư vấn thêm "
-                      f"{_pct(n['increase'], 'vi')} (theo KTC của tác động: {_pct(n['increase_low'], 'vi')} đến "
-                      f"{_pct(min(n['increase_high'], 1), 'vi')}).")
-            en.append(f"{lv}: reaching {_pct(n['target'], 'en')} in {n['year']} needs coverage to rise by "
-                      f"{_pct(n['increase'], 'en')} of the schools (given the effect's CI: {_pct(n['increase_low'], 'en')} "
-                      f"to {_pct(min(n['increase_high'], 1), 'en')}).")
-        else:
-            vi.append(f"{lv}: chỉ mở rộng GV tư vấn không đủ để đạt {_pct(n['target'], 'vi')} năm {n['year']} "
-                      f"(dự báo khi phủ hết: {_pct(n['full_coverage'], 'vi')}).")
-            en.append(f"{lv}: more counselors alone cannot reach {_pct(n['target'], 'en')} in {n['year']} "
-                      f"(projected with full coverage: {_pct(n['full_coverage'], 'en')}).")
-    for lv, m in (mde or {}).items():
-        if m.get("status", "ok") != "ok":
-            vi.append(f"{lv}: chưa tính được hiệu quả tối thiểu phát hiện được cho kỳ đánh giá sau: {m['reason_vi']}.")
-            en.append(f"{lv}: the next review's minimum detectable effect cannot be computed: {m['reason_en']}.")
-            continue
-        vi.append(f"{lv}: với {int(m['n_schools'])} trường và {int(m['years'])} khóa, kỳ đánh giá sau phát hiện được tác động "
-                  f"từ {i18n.pp(m['mde_pp'], 'vi')} trở lên (độ mạnh 80 %).")
-        en.append(f"{lv}: with {int(m['n_schools'])} schools and {int(m['years'])} cohorts, the next review detects effects of "
-                  f"{i18n.pp(m['mde_pp'], 'en')} or more (80 % power).")
-    return {"vi": vi, "en": en}
 
 
 def needed_for_targets(panels: Sequence[pd.DataFrame] | pd.DataFrame, graduates: pd.DataFrame, *,

@@ -4,6 +4,8 @@ Known answers: the sample's planted totals (truth.json "labour"), and small hand
 whose sums, ratios and orderings are worked out in the tests."""
 from __future__ import annotations
 
+from evaluation import findings as fnd
+
 import json
 
 import numpy as np
@@ -136,14 +138,14 @@ def test_provision_access_khmer_first_both_geographies():
 
 def test_findings_sentences_from_the_numbers(small):
     a = L.labour_alignment(*small)
-    f = L.labour_findings(a, year=2021)
+    f = fnd.labour_findings(a, year=2021)
     assert "Nhu cầu lao động ngành May vượt số chỗ đào tạo 20 người (2021)." in f["vi"]
     assert "Labour demand for May exceeds the training places by 20 workers (2021)." in f["en"]
     assert any("Cơ khí" in s and "25" in s for s in f["en"])
     assert any("50 %" in s for s in f["vi"])  # covered by places 30/60
     assert len(f["vi"]) == len(f["en"])
     net = L.vocational_network(small[1])
-    g = L.network_findings(net, [L.provision_access(pd.DataFrame({"commune_code": ["A", "B", "C"],
+    g = fnd.network_findings(net, [L.provision_access(pd.DataFrame({"commune_code": ["A", "B", "C"],
                                                                    "commune_name": ["Xã A", "Xã B", "Xã C"],
                                                                    "khmer_share": [0.0, 0.0, 0.5]}),
                                                      small[1])])

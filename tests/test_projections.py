@@ -6,6 +6,8 @@ hand-counted adoption hazard, and the sample's planted 2030 values (truth.json
 "projection_2030"), which the 95 % intervals must cover."""
 from __future__ import annotations
 
+from evaluation import findings as fnd
+
 import json
 
 import numpy as np
@@ -176,7 +178,7 @@ def test_sample_table_columns_targets_and_findings(sample_table):
     assert 0 < mde["THCS"]["mde_pp"] < mde["THPT"]["mde_pp"]  # fewer THPT schools: larger MDE
     need = P.coverage_needed(P.fit_projection(panels[1]), target=0.40)
     assert need["status"] == "already_met"
-    f = P.projection_findings(tab, needed=[{**need, "level": "THPT"}], mde=mde)
+    f = fnd.projection_findings(tab, needed=[{**need, "level": "THPT"}], mde=mde)
     assert len(f["vi"]) == len(f["en"]) >= 5
     assert any("95.0 % missed" in s for s in f["en"])
 

@@ -1,6 +1,8 @@
 """Estimators on data the shipped sample never shows: each impossible estimate is a status, not a crash."""
 from __future__ import annotations
 
+from evaluation import findings as fnd
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -267,7 +269,7 @@ def test_projections_statuses_on_generated_districts(tmp_path):
     mde = P.next_review_mde_by_level(panels)
     assert mde["THPT"]["status"] == NOT_ESTIMABLE and np.isfinite(mde["THCS"]["mde_pp"])
     assert mde["THCS"]["n_schools"] == 8  # the design is read in 2024: 2025 has no graduates
-    words = P.projection_findings(tab, mde=mde)
+    words = fnd.projection_findings(tab, mde=mde)
     assert any("cannot be projected" in s for s in words["en"]) and not any("nan" in s for s in words["en"])
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from .. import labour
+from .. import findings as fnd
 from ..data import CohortData
 from ..evidence import labour_alignment_table, vocational_network_table
 from ..params import ReviewParams
@@ -33,7 +34,7 @@ def labour_and_network(cohort: CohortData, params: ReviewParams, *, review: Revi
                           f"Section skipped (labour demand against training): table {t} is not in the data folder."))
     else:
         alignment = labour.labour_alignment(cohort.labour_demand, cohort.vocational_supply)
-        notes = labour.labour_findings(alignment)
+        notes = fnd.labour_findings(alignment)
         out.add(labour_alignment_table(alignment, notebook=NOTEBOOK, synthetic=review.synthetic, findings=notes))
         out.displays.update(trade_status=labour.trade_status(alignment), mismatch_trend=labour.mismatch_trend(alignment),
                             local_coverage=labour.local_coverage(alignment), labour_findings=notes[p.lang])
@@ -46,7 +47,7 @@ def labour_and_network(cohort: CohortData, params: ReviewParams, *, review: Revi
         access = [labour.provision_access(cohort.communes, cohort.vocational_supply, geography=geo,
                                           khmer_threshold=p.khmer_commune_threshold)
                   for geo in ("pre2025", "post2025")]
-        notes = labour.network_findings(network, access)
+        notes = fnd.network_findings(network, access)
         from ..disclosure import protect_network
 
         # rows of few people hidden with their complements: labour_alignment adds the institutions of a

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from .. import projections as proj
+from .. import findings as fnd
 from ..data import CohortData
 from ..evidence import projections_table, trend_table
 from ..params import ReviewParams
@@ -34,7 +35,7 @@ def trends_and_projections(cohort: CohortData, params: ReviewParams, *, review: 
     projected = proj.projections(panel, cohort.graduates, years=p.projection_years, targets=proj_targets)
     needed = proj.needed_for_targets(panel, cohort.graduates, targets=proj_targets, year=max(p.projection_years))
     mde = proj.next_review_mde_by_level(panel)
-    notes = proj.projection_findings(projected, needed=needed, mde=mde)
+    notes = fnd.projection_findings(projected, needed=needed, mde=mde)
     out.add(projections_table(projected, notebook=NOTEBOOK, synthetic=review.synthetic, findings=notes))
     out.displays["coverage_needed"] = needed
     out.displays["next_review_mde"] = mde

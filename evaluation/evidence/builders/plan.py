@@ -13,7 +13,7 @@ def labour_alignment_table(frame: pd.DataFrame, *, notebook: str = "", synthetic
                            findings: Mapping[str, Iterable[str]] | None = None,
                            notes_vi: Iterable[str] = (), notes_en: Iterable[str] = ()) -> EvidenceTable:
     """``labour_alignment``: one row per survey year, trade and qualification
-    (``labour.labour_alignment``); ``findings`` (``labour.labour_findings``) go into the notes.
+    (``labour.labour_alignment``); ``findings`` (``findings.labour_findings``) go into the notes.
     Counts are of workers and training places of institutions, not of the cohort's students."""
     tid = "labour_alignment"
     _require(frame, TABLES[tid].columns, tid)
@@ -33,7 +33,7 @@ def vocational_network_table(frame: pd.DataFrame, *, min_cell: int = 5, notebook
     (``labour.vocational_network``). Completion and employment are outcomes of people: where
     fewer than ``min_cell`` enrolled (completion) or graduated (employment), the rate and the
     counts behind it are left empty and ``suppressed`` is true. ``findings``
-    (``labour.network_findings``, with the access of communes) go into the notes."""
+    (``findings.network_findings``, with the access of communes) go into the notes."""
     tid = "vocational_network"
     _require(frame, TABLES[tid].columns, tid)
     df = frame.copy()
@@ -60,7 +60,7 @@ def projections_table(frame: pd.DataFrame, *, notebook: str = "", synthetic: boo
                       notes_vi: Iterable[str] = (), notes_en: Iterable[str] = ()) -> EvidenceTable:
     """``projections``: one row per level, indicator and year (``projections.projections``);
     estimate, ci_low, ci_high and target are fractions 0..1. ``findings``
-    (``projections.projection_findings``) go into the notes."""
+    (``findings.projection_findings``) go into the notes."""
     tid = "projections"
     _require(frame, TABLES[tid].columns, tid)
     vi, en = [], []
