@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import importlib
 import importlib.metadata as metadata
 import json
 import multiprocessing
@@ -513,40 +512,26 @@ def _execute(notebooks: Sequence[Path], *, stage: Path, parameters: dict[str, An
     return list(runs.values())
 
 
-# --------------------------------------------------------------------------- hooks
-def _hook(module: str, name: str):
-    """``evaluation.<module>.<name>`` if that module and function exist, else ``None``."""
-    try:
-        mod = importlib.import_module(f"evaluation.{module}")
-    except ModuleNotFoundError as exc:
-        if exc.name == f"evaluation.{module}":
-            return None
-        raise
-    return getattr(mod, name, None)
-
-
+# --------------------------------------------------------------------------- inputs and outputs
 def _validate_inputs(params: ReviewParams) -> str | None:
     """None when the data folder and the targets are usable, else the message to show."""
-    ensure_sample = _hook("sample", "ensure_sample")
-    if ensure_sample is not None:
-        ensure_sample(params)
+    from .data import CohortValidationError, load_cohort
+    from .sample import ensure_sample
+
+    ensure_sample(params)
     if not params.data_path.is_dir():
         return f"data folder {params.data_path} does not exist (parameter 'data')"
-    load_cohort = _hook("data", "load_cohort")
-    if load_cohort is not None:
-        from .data import CohortValidationError
-
-        try:
-            cohort = load_cohort(params.data_path, years=params.years,
-                                 unknown_share_warning=params.unknown_share_warning)
-        except CohortValidationError as exc:
-            report = getattr(exc, "report", None)
-            return f"data folder {params.data_path} breaks the data contract:\n" + (
-                report.format() if report is not None and hasattr(report, "format") else str(exc))
-        report = getattr(cohort, "report", None)
-        warnings = getattr(report, "warnings", None)
-        if warnings:
-            _say(f"data: {len(warnings)} warning(s) in {params.data_path} (shown in 01_data_quality)")
+    try:
+        cohort = load_cohort(params.data_path, years=params.years,
+                             unknown_share_warning=params.unknown_share_warning)
+    except CohortValidationError as exc:
+        report = getattr(exc, "report", None)
+        return f"data folder {params.data_path} breaks the data contract:\n" + (
+            report.format(lang=params.lang) if report is not None and hasattr(report, "format") else str(exc))
+    report = getattr(cohort, "report", None)
+    warnings = getattr(report, "warnings", None)
+    if warnings:
+        _say(f"data: {len(warnings)} warning(s) in {params.data_path} (shown in 01_data_quality)")
     if params.targets_file and not (params.targets_path and params.targets_path.is_file()):
         return f"targets file {params.targets_file} not found (parameter 'targets_file')"
     from .reference import load_targets
@@ -685,20 +670,19 @@ def _is_main_thread() -> bool:
 
 
 def _build_outputs(stage: Path, params: ReviewParams, *, report: bool = True, full_review: bool = False) -> str | None:
-    """Index the evidence and build the report (when those modules exist); an error message or None.
+    """Index the evidence and build the report; an error message or None.
 
     A full review (the shipped notebooks) must have written every table of the output contract.
     """
-    steps: list[tuple[str, str, tuple, dict]] = [("evidence", "build_index", (stage,), {})]
-    if full_review:
-        contract_ids = getattr(importlib.import_module("evaluation.evidence"), "CONTRACT_TABLE_IDS", None)
-        steps[0] = ("evidence", "build_index", (stage,), {"require": contract_ids})
+    from . import evidence
+    from . import report as report_module
+
+    steps: list[tuple[str, str, Any, tuple, dict]] = [
+        ("evidence", "build_index", evidence.build_index, (stage,),
+         {"require": evidence.CONTRACT_TABLE_IDS} if full_review else {})]
     if report:
-        steps.append(("report", "build_report", (stage, params), {}))
-    for module, name, args, kwargs in steps:
-        fn = _hook(module, name)
-        if fn is None:
-            continue
+        steps.append(("report", "build_report", report_module.build_report, (stage, params), {}))
+    for module, name, fn, args, kwargs in steps:
         try:
             fn(*args, **kwargs)
         except Exception as exc:  # the step is named, the traceback goes to the terminal
