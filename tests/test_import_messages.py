@@ -13,7 +13,7 @@ from evaluation.importer.issues import ImportFailed, ImportIssue
 from evaluation.messages import CATALOGUE, has_translation, translate
 
 PACKAGE = Path(evaluation.__file__).parent
-SOURCES = sorted((PACKAGE / "importer").glob("*.py")) + [PACKAGE / "validation.py"]
+SOURCES = sorted((PACKAGE / "importer").glob("*.py")) + sorted((PACKAGE / "validation").glob("*.py")) + [PACKAGE / "contract.py"]
 
 
 def _literal_messages(path: Path) -> list[tuple[int, str]]:

@@ -17,7 +17,7 @@ from evaluation.importer import import_files, write_template
 from evaluation.importer.headers import SHEET_TITLES, template_columns
 from evaluation.importer.template import TEMPLATE_ROWS
 from evaluation.reference import commune_crosswalk
-from evaluation.validation import TABLE_SPECS
+from evaluation.contract import TABLE_SPECS
 
 
 @pytest.fixture(scope="module")

@@ -26,7 +26,8 @@ import pandas as pd
 
 from ..contract import ALL_DESTINATIONS, ALL_TABLES, DESTINATIONS, GEOGRAPHIES, REQUIRED_TABLES
 from ..reference import commune_crosswalk
-from ..validation import TABLE_SPECS, check_tables, validate_folder
+from ..contract import TABLE_SPECS
+from ..validation import check_tables, validate_folder
 from . import cells as C
 from .headers import SKIP_SHEETS, sheet_table, sheet_tables
 from .issues import ImportFailed, ImportIssue, KeyMissing

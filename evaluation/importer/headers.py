@@ -567,7 +567,7 @@ def header_field(table: str, parts: list[str], mapping: Mapping[str, str] | None
 
 def template_columns(table: str) -> list[tuple[str, str]]:
     """(contract column, Vietnamese template header) for the template sheet of ``table``."""
-    from ..validation import TABLE_SPECS
+    from ..contract import TABLE_SPECS
 
     out = []
     for spec in TABLE_SPECS[table]:

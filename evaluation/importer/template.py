@@ -27,7 +27,7 @@ from openpyxl.worksheet.properties import PageSetupProperties
 
 from ..contract import ALL_TABLES, DESTINATIONS, ETHNICITIES, QUALIFICATIONS, VOC_LEVELS
 from ..reference import commune_crosswalk, label
-from ..validation import PLAUSIBLE_YEARS, TABLE_SPECS, VSIC_SECTIONS
+from ..contract import PLAUSIBLE_YEARS, TABLE_SPECS, VSIC_SECTIONS
 from .headers import INSTRUCTIONS_SHEET, SHEET_TITLES, sector_label, template_columns
 
 #: Data rows every check covers (the sample alone has 55,311 student rows).
