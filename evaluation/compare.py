@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .indicators import wilson_interval
 from .evidence import EVIDENCE_DIR, INDEX_NAME, SYNTHETIC_MARKER, read_index, read_table
 
 __all__ = ["CompareError", "Bundle", "find_bundles", "load_bundle", "stack_tables", "wilson_interval",
@@ -135,23 +136,6 @@ def stack_tables(bundles: Sequence[Bundle]) -> dict[str, pd.DataFrame]:
                 parts.append(df)
         out[tid] = pd.concat(parts, ignore_index=True, sort=False)
     return out
-
-
-def wilson_interval(successes, trials, *, z: float = Z95) -> tuple[np.ndarray, np.ndarray]:
-    """Wilson score interval (default 95 %) of the proportion successes/trials, as fractions.
-
-    ``(p + z²/2n ± z·sqrt(p(1-p)/n + z²/4n²)) / (1 + z²/n)``; NaN where trials is 0 or missing.
-    """
-    k = np.asarray(pd.to_numeric(pd.Series(np.ravel(successes)), errors="coerce"), dtype=float)
-    n = np.asarray(pd.to_numeric(pd.Series(np.ravel(trials)), errors="coerce"), dtype=float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        p = k / n
-        denom = 1 + z * z / n
-        centre = (p + z * z / (2 * n)) / denom
-        half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    bad = ~(n > 0) | np.isnan(k)
-    lo, hi = np.where(bad, np.nan, centre - half), np.where(bad, np.nan, centre + half)
-    return np.clip(lo, 0, 1), np.clip(hi, 0, 1)
 
 
 def _need(stacked: dict[str, pd.DataFrame], tid: str) -> pd.DataFrame:

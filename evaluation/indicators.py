@@ -30,6 +30,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from .disclosure import primary_mask
 from .reference import load_targets, target_in_force
 
 UPTAKE_VALUES: tuple[str, ...] = ("graduates", "vocational", "rate", "unknown", "unknown_share", "voc_target",
@@ -169,7 +170,9 @@ def suppress(frame: pd.DataFrame, *, min_cell: int = 5, count_col: str = "gradua
              value_cols: Sequence[str] = SUPPRESSED_VALUES) -> pd.DataFrame:
     """Statistical disclosure control of a table of cells.
 
-    ``suppressed = frame[count_col] < min_cell`` (a missing count is suppressed too). In a
+    ``suppressed`` by the toolkit's one primary rule, ``disclosure.primary_mask``: at least one
+    student but fewer than ``min_cell`` (a missing count is suppressed too; an empty cell, 0
+    students, reveals no one and is not). In a
     suppressed row every column of ``value_cols`` present in the frame is blanked (NaN/NA; integer
     counts become nullable ``Int64``), so that the rate and any count that would reveal it are
     left empty as the output contract asks; the cell size ``count_col`` itself is kept. Returns a
@@ -182,7 +185,7 @@ def suppress(frame: pd.DataFrame, *, min_cell: int = 5, count_col: str = "gradua
         raise ValueError(f"suppress: min_cell {min_cell!r}: expected an integer >= 1")
     out = frame.copy()
     n = pd.to_numeric(out[count_col], errors="coerce").astype("float64").to_numpy()
-    sup = ~(n >= min_cell)
+    sup = primary_mask(n, min_cell)
     for c in value_cols:
         if c not in out.columns:
             continue
@@ -326,3 +329,20 @@ def coverage_by_year(panel: pd.DataFrame, *, targets: pd.DataFrame | None = None
     out = with_targets(out, targets, indicator="counselor_coverage")
     cols = [*keys, *[c for c in COVERAGE_BY_YEAR_COLUMNS if c not in keys]]
     return out.loc[:, cols]
+
+
+def wilson_interval(successes, trials, *, z: float = 1.959963984540054) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score interval (default 95 %) of the proportion successes/trials, as fractions.
+
+    ``(p + z²/2n ± z·sqrt(p(1-p)/n + z²/4n²)) / (1 + z²/n)``; NaN where trials is 0 or missing.
+    """
+    k = np.asarray(pd.to_numeric(pd.Series(np.ravel(successes)), errors="coerce"), dtype=float)
+    n = np.asarray(pd.to_numeric(pd.Series(np.ravel(trials)), errors="coerce"), dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = k / n
+        denom = 1 + z * z / n
+        centre = (p + z * z / (2 * n)) / denom
+        half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    bad = ~(n > 0) | np.isnan(k)
+    lo, hi = np.where(bad, np.nan, centre - half), np.where(bad, np.nan, centre + half)
+    return np.clip(lo, 0, 1), np.clip(hi, 0, 1)

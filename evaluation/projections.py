@@ -57,6 +57,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .indicators import wilson_interval
 from .contract import DESTINATIONS, UNKNOWN, VOCATIONAL_PREFIX
 from .reference import shipped_targets, target_in_force
 from .results import EstimateResults
@@ -357,14 +358,11 @@ def fit_projection(panel: pd.DataFrame, *, successes: str = "vocational", trials
 # coverage
 # --------------------------------------------------------------------------------------------
 def _wilson(k: float, n: float, level: float = 0.95) -> tuple[float, float, float]:
+    """The share k/n and its Wilson interval (``indicators.wilson_interval``); NaN when n is 0."""
     if n <= 0:
         return float("nan"), float("nan"), float("nan")
-    z = stats.norm.ppf(0.5 + level / 2)
-    p = k / n
-    den = 1 + z ** 2 / n
-    mid = (p + z ** 2 / (2 * n)) / den
-    half = z * np.sqrt(p * (1 - p) / n + z ** 2 / (4 * n ** 2)) / den
-    return p, max(0.0, mid - half), min(1.0, mid + half)
+    lo, hi = wilson_interval([k], [n], z=float(stats.norm.ppf(0.5 + level / 2)))
+    return k / n, float(lo[0]), float(hi[0])
 
 
 def coverage_projection(panel: pd.DataFrame, years: Iterable[int], *, level: float = 0.95) -> pd.DataFrame:

@@ -41,6 +41,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from .fsutil import swap_into_place
 from .params import ReviewParams
 from .paths import NOTEBOOKS_DIR, ROOT
 
@@ -135,18 +136,7 @@ def _cleanup_leftovers(out: Path) -> None:
 
 def _swap_into_place(stage: Path, out: Path) -> None:
     """Replace ``out`` by ``stage`` with renames on one filesystem; the old bundle is deleted last."""
-    previous = out.parent / f".{out.name}.previous-{os.getpid()}"
-    had_previous = out.exists()
-    if had_previous:
-        os.replace(out, previous)
-    try:
-        os.replace(stage, out)
-    except BaseException:
-        if had_previous:
-            os.replace(previous, out)
-        raise
-    if had_previous:
-        shutil.rmtree(previous, ignore_errors=True)
+    swap_into_place(stage, out, aside="previous")
 
 
 # --------------------------------------------------------------------------- the output folder

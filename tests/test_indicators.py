@@ -123,7 +123,11 @@ def test_suppress_rules():
     f = pd.DataFrame({"graduates": np.array([3, 5, 0], dtype="int64"), "vocational": np.array([1, 2, 0], dtype="int64"),
                       "rate": [1 / 3, 0.4, np.nan], "other": [1, 2, 3]})
     out = suppress(f, min_cell=5)
-    assert list(out["suppressed"]) == [True, False, True]
+    # one primary rule across the toolkit (disclosure.primary_mask): 1..min_cell-1 students or an unknown
+    # count is suppressed; an empty cell (0 students) reveals no one and is not
+    assert list(out["suppressed"]) == [True, False, False]
+    unknown = suppress(f.assign(graduates=pd.array([3, pd.NA, 7], dtype="Int64")), min_cell=5)
+    assert list(unknown["suppressed"]) == [True, True, False]
     assert pd.isna(out["vocational"].iloc[0]) and out["vocational"].iloc[1] == 2
     assert np.isnan(out["rate"].iloc[0]) and out["rate"].iloc[1] == 0.4
     assert list(out["graduates"]) == [3, 5, 0] and list(out["other"]) == [1, 2, 3]

@@ -10,6 +10,7 @@ from typing import Any
 
 import pandas as pd
 
+from ..fsutil import atomic_write_bytes
 from .registry import EVIDENCE_DIR, INDEX_NAME, META_SUFFIX, SYNTHETIC_MARKER, TABLES, EvidenceError
 from .table import EvidenceTable
 
@@ -17,10 +18,7 @@ from .table import EvidenceTable
 # Writing and the index
 # ---------------------------------------------------------------------------------------
 def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
-    tmp.replace(path)
+    atomic_write_bytes(path, data)
 
 
 def _json_bytes(obj: Any) -> bytes:

@@ -27,6 +27,7 @@ import pandas as pd
 from ..contract import ALL_DESTINATIONS, ALL_TABLES, DESTINATIONS, GEOGRAPHIES, REQUIRED_TABLES
 from ..reference import commune_crosswalk
 from ..contract import TABLE_SPECS
+from ..fsutil import swap_into_place
 from ..validation import check_tables, validate_folder
 from . import cells as C
 from .headers import SKIP_SHEETS, sheet_table, sheet_tables
@@ -923,17 +924,7 @@ def _load_mapping(mapping: Mapping[str, str] | Iterable[str] | None, files: list
 
 
 def _move_into_place(tmp: Path, out: Path) -> None:
-    if out.exists():
-        old = out.with_name(f".{out.name}.replaced-{os.getpid()}")
-        os.replace(out, old)
-        try:
-            os.replace(tmp, out)
-        except BaseException:
-            os.replace(old, out)
-            raise
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(tmp, out)
+    swap_into_place(tmp, out, aside="replaced")
 
 
 def _fill_communes(recs: list[_Rec], log: _Log) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 import pandas as pd
 
 from ... import i18n
+from ...disclosure import primary_mask
 from ...reference import label
 from ..registry import TABLES, EvidenceError
 from ..table import EvidenceTable, _fmt_of, _SUPPRESSION_KEEP
@@ -18,15 +19,15 @@ from ..table import EvidenceTable, _fmt_of, _SUPPRESSION_KEEP
 def apply_suppression(frame: pd.DataFrame, *, min_cell: int, keys: Sequence[str] = ()) -> pd.DataFrame:
     """Suppress every row computed from fewer than ``min_cell`` students.
 
-    A row with 0 < graduates < min_cell (or already marked ``suppressed``) gets
+    A row that the toolkit's one primary rule flags (``disclosure.primary_mask``: at least one but
+    fewer than ``min_cell`` students, or an unknown count), or already marked ``suppressed``, gets
     ``suppressed = True`` and every rate, count (other than graduates) and flag left empty;
     keys, text columns, graduates and the policy target stay. Returns a new frame.
     """
     df = frame.copy()
-    grads = pd.to_numeric(df["graduates"], errors="coerce")
-    small = (grads > 0) & (grads < min_cell)
+    small = pd.Series(primary_mask(df["graduates"], min_cell), index=df.index)
     prev = df["suppressed"].astype("boolean").fillna(False) if "suppressed" in df.columns else False
-    supp = (small.fillna(False) | prev).astype(bool)
+    supp = (small | prev).astype(bool)
     df["suppressed"] = supp
     for c in df.columns:
         if c in keys or c in _SUPPRESSION_KEEP:
