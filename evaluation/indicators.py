@@ -30,7 +30,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from .disclosure import primary_mask
+from .disclosure import blank_suppressed, primary_mask
 from .reference import load_targets, target_in_force
 
 UPTAKE_VALUES: tuple[str, ...] = ("graduates", "vocational", "rate", "unknown", "unknown_share", "voc_target",
@@ -183,24 +183,8 @@ def suppress(frame: pd.DataFrame, *, min_cell: int = 5, count_col: str = "gradua
         raise ValueError(f"suppress: the frame has no column {count_col}")
     if min_cell < 1:
         raise ValueError(f"suppress: min_cell {min_cell!r}: expected an integer >= 1")
-    out = frame.copy()
-    n = pd.to_numeric(out[count_col], errors="coerce").astype("float64").to_numpy()
-    sup = primary_mask(n, min_cell)
-    for c in value_cols:
-        if c not in out.columns:
-            continue
-        col = out[c]
-        if pd.api.types.is_bool_dtype(col) or isinstance(col.dtype, pd.BooleanDtype):
-            col = col.astype("boolean")
-        elif pd.api.types.is_integer_dtype(col):
-            col = col.astype("Int64")
-        elif not pd.api.types.is_float_dtype(col):
-            col = col.astype(object)
-        col = col.copy()
-        col[sup] = np.nan if pd.api.types.is_float_dtype(col) else pd.NA
-        out[c] = col
-    out["suppressed"] = sup
-    return out
+    n = pd.to_numeric(frame[count_col], errors="coerce").astype("float64").to_numpy()
+    return blank_suppressed(frame, primary_mask(n, min_cell), value_cols)
 
 
 # --------------------------------------------------------------------------------------------
