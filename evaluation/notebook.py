@@ -311,9 +311,9 @@ def show_figure(fig: Any, stage_dir: str, name: str) -> Any:
 
 
 # --------------------------------------------------------------------------- sections
-def publish_section(result: Any, stage_dir: str) -> Any:
+def publish_section(result: Any, stage_dir: str) -> None:
     """Write a section's evidence tables and figures into the run's staging folder (nothing in an
-    interactive run) and show its notes; returns the result for display.
+    interactive run) and show its notes (the tables and figures are shown by the cells after it).
 
     ``result`` is an :class:`evaluation.sections.SectionResult`: every table is checked against the
     output contract (so an interactive run fails where the runner would) and written with
@@ -332,7 +332,6 @@ def publish_section(result: Any, stage_dir: str) -> Any:
             save_figure(fig, stage, name)
     for vi, en in result.notes:
         _show_markdown(f"{vi} / *{en}*")
-    return result
 
 
 def show_table(result: Any, table_id: str, *, lang: str | None = None) -> Any:
