@@ -26,16 +26,7 @@ class ImportIssue:
     severity: str = "error"
 
     def __str__(self) -> str:
-        parts = [self.file]
-        if self.sheet is not None:
-            parts.append(f"sheet '{self.sheet}'")
-        if self.row is not None:
-            parts.append(f"row {self.row}")
-        if self.column:
-            parts.append(f"column {self.column}")
-        head = ", ".join(parts)
-        val = f": value {_quote(self.value)}" if self.value is not None else ""
-        return f"{head}{val}: expected {self.expected} [{self.check}]"
+        return self.text("en")
 
     def text(self, lang: str = "vi") -> str:
         """The problem as one line in ``lang`` (``"vi"``, the default for people, or ``"en"``)."""
@@ -46,15 +37,6 @@ class ImportIssue:
     def to_dict(self) -> dict:
         return {k: getattr(self, k) for k in ("check", "severity", "file", "sheet", "row", "column", "value",
                                              "expected")}
-
-
-def _quote(value: str, limit: int = 80) -> str:
-    if value == "":
-        return "(empty)"
-    if value == "(not shown)":
-        return value
-    v = value if len(value) <= limit else value[: limit - 1] + "…"
-    return f"'{v}'"
 
 
 class ImportFailed(ValueError):
