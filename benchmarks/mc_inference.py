@@ -232,6 +232,13 @@ def trend_district(args: tuple[str, str, int]) -> list[dict[str, Any]]:
         rows.append({**base, "kind": f"projection_{r.year}", "estimator": "old_projection_lpm_school_cluster",
                      "estimate": 100 * r.estimate, "se": 100 * se_old, "lo": 100 * (r.estimate - qq * se_old),
                      "hi": 100 * (r.estimate + qq * se_old), "truth": 100 * truth[f"rate_{r.year}"]})
+        # the projection interval of the previous round: the parameters' covariance (school-clustered plus
+        # the year-shock component) plus a new year's noise, t(min(G - 1, T - k))
+        se_ys = float(np.sqrt(c @ m.model["cov"] @ c + m.model["mean_noise"] + m.model["new_year_noise"]))
+        qq = stats.t(min(m.df, m.model["df_year"])).ppf(0.975)
+        rows.append({**base, "kind": f"projection_{r.year}", "estimator": "old_projection_lpm_year_shocks",
+                     "estimate": 100 * r.estimate, "se": 100 * se_ys, "lo": 100 * (r.estimate - qq * se_ys),
+                     "hi": 100 * (r.estimate + qq * se_ys), "truth": 100 * truth[f"rate_{r.year}"]})
     gp = res.project([2026, 2030], model="glm_binomial")
     for r in gp.itertuples(index=False):
         rows.append({**base, "kind": f"projection_{r.year}", "estimator": "old_glm_confidence",
@@ -390,6 +397,8 @@ def write(study: str, raw: pd.DataFrame, *, reps: int, workers: int, wall: float
                f"choose cells = {score['worst_dev'].iloc[0]:.3f}).", "", "Scoring on the CHOOSE set:", "",
                _md(score), ""]
         shown = [best] + (["cs_notyet_rule"] if kind == "att_simple" else [])
+        if kind.startswith("projection"):
+            shown = list(dict.fromkeys([best, "projection_lpm_prediction"]))
         for est in shown:
             rep = s.loc[(s["set"] == "report") & (s["estimator"] == est)]
             if len(rep):
@@ -398,6 +407,12 @@ def write(study: str, raw: pd.DataFrame, *, reps: int, workers: int, wall: float
                     + (f", not_informative {r.share_not_informative:.2f}" if "share_not_informative" in s.columns
                        and pd.notna(r.share_not_informative) else "")
                     for r in rep.itertuples()) + ".", ""]
+        if kind.startswith("projection"):
+            md += ["The projections table (`projections.fit_projection(...).project`) reports "
+                   "`projection_lpm_prediction`: the model's district line (needed for the coverage plans) with the "
+                   "chosen annual regression's year-level prediction variance, plus the counseling effects' "
+                   "uncertainty; on these processes (no coverage) it has the annual regression's width. "
+                   "`old_projection_lpm_year_shocks` is the previous round's interval.", ""]
         if kind == "att_simple":
             md += ["The choose set has equal cohorts (no cohort of one or two schools), so it cannot speak to them; "
                    "the review's rule (`cs_notyet_rule`, `recommend.recommended_inference`) is the chosen `t` except "

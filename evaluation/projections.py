@@ -28,10 +28,13 @@ Year shocks and the prediction interval
     Its variance sigma_u^2 is the graduate-weighted mean product of residuals of two different schools
     in the same year (scaled by T / (T - k), k = 3 year-level quantities absorbed, floored at 0); the
     parameters' covariance adds sigma_u^2 A^-1 [sum_t (s_t s_t' - sum_i q_it q_it')] A^-1 (q_it the
-    school-year's weighted demeaned regressors, s_t their sum over the year's schools). The
-    projection's interval is a **prediction interval** for the realised district rate of the year:
-    parameter uncertainty + the school means' noise + the new year's own deviation (the variance of the
-    annual mean residuals, at least sigma_u^2 + sum w_i^2 sigma_e^2), with t(min(G - 1, T - k)).
+    school-year's weighted demeaned regressors, s_t their sum over the year's schools). This covariance
+    serves the effects by event time (``plan_effect``, ``coverage_needed``).
+    The projection's interval is a **prediction interval** for the realised district rate of the year,
+    built as the recommended trend's (chosen out of sample, ``benchmarks/results/trend_monte_carlo.md``):
+    the year-level part s^2 (1 + z0' (Z'Z)^-1 z0) from the annual pooled rates of the projected schools
+    around the model's district line (Z = 1, year, dip; T - k df), plus the counseling effects' part
+    c_e' V c_e; t(T - k).
 Coverage (``coverage_projection``) [fraction of schools]
     ``status_quo``: the share of the schools reporting in the last year that are covered
     (counted, not estimated: the interval is the value itself). ``pace``: if the schools not yet
@@ -166,12 +169,15 @@ class ProjectionModel(EstimateResults):
 
         Columns year, plan, estimate, std_error, ci_low, ci_high [fractions], coverage
         [graduate-weighted share of schools covered in the year under the plan], n_schools.
-        The interval is a **prediction interval** for the district rate of that year: the parameters'
-        uncertainty (school-clustered plus the year-shock component), the school means' noise, and the
-        new year's own deviation (year shock and the schools' noise averaged); t with min(G - 1, T - k)
-        degrees of freedom (T years, k = 3 year-level quantities: level, trend, dip). The Welch-Satterthwaite
-        df between the two parts under-covered (0.89 at 28 schools, 1 pp shocks); min() covered 0.945-0.97
-        (``tests/test_projections.py``, ``benchmarks/results/trend_monte_carlo.md``).
+        The interval is a **prediction interval** for the district rate of that year, built as the
+        recommended trend's (``trends.annual_trend``, chosen out of sample): the year-level part is
+        s^2 (1 + z0' (Z'Z)^-1 z0), s^2 the residual variance of the projected schools' annual pooled rate
+        around the model's district line after a regression on Z = (1, year, dip) (T - k df), z0 the
+        projected year; plus the counseling effects' uncertainty c_e' V c_e (school-clustered plus
+        year shocks) for the event-time terms the plan puts weight on; t(T - k). Out of sample
+        (``benchmarks/results/trend_monte_carlo.md``, estimator ``projection_lpm_prediction``) it covers the
+        realised rate as the annual regression does; the previous interval (the parameters' covariance plus
+        a new-year noise term, t(min(G - 1, T - k))) covered 0.91 with 2 pp shocks and AR(1) school noise.
         """
         if plan not in PLANS:
             raise ValueError(f"project: plan {plan!r}: expected one of {', '.join(PLANS)}")
@@ -187,10 +193,13 @@ class ProjectionModel(EstimateResults):
             x = self._school_x(int(year), fc)
             c = w @ (x - m["xbar"])
             est = float(w @ m["ybar"] + c @ self.params.to_numpy())
-            v_school = float(c @ m["cov_school"] @ c + m["mean_noise"])
-            v_year = float(c @ m["cov_year"] @ c + m["new_year_noise"])
-            se = float(np.sqrt(v_school + v_year))
-            q = stats.t(min(self.df, m["df_year"])).ppf(0.5 + level / 2)
+            # the year-level part as the recommended trend has it (level, trend, dip and the new year's deviation
+            # from the annual rates); the effects' part from the parameters' covariance
+            z0 = np.array([1.0, float(year) - self.info["year_origin"], 0.0])[m["annual_columns"]]
+            ce = c * m["effect_mask"]
+            v = float(ce @ m["cov"] @ ce) + m["annual_s2"] * (1.0 + float(z0 @ m["annual_ZtZ_inv"] @ z0))
+            se = float(np.sqrt(v))
+            q = stats.t(m["annual_df"]).ppf(0.5 + level / 2)
             cov = float(w @ ((fc > 0) & (fc <= int(year))).astype(float))
             rows.append((int(year), plan, est, se, max(0.0, est - q * se), min(1.0, est + q * se), cov,
                          int((w > 0).sum())))
@@ -237,6 +246,36 @@ def _year_shock_variance(resid: np.ndarray, n: np.ndarray, ycode: np.ndarray, T:
     cov = float(np.sum(s1 ** 2 - s2)) / den
     return max(0.0, cov * T / df), df
 
+
+def _annual_year_part(model: "ProjectionModel", d: pd.DataFrame, keep: np.ndarray) -> dict[str, Any]:
+    """The year-level variance of a projection, as the recommended trend (``trends.annual_trend``) measures it.
+    r_t = the annual pooled rate of the schools projected (``keep``: those of the last year) minus the model's
+    district line for year t (their fixed weights, each school's coverage as it was), so year shocks and the
+    changes in the schools' mix between years stay in r_t as they do in the annual regression; r is regressed
+    on Z = (1, year, dip) (the dip only when it varies and leaves two residual degrees of freedom, as in
+    ``annual_trend``) and
+    s^2 = RSS / (T - k). Returns ``annual_s2``, ``annual_df``, ``annual_ZtZ_inv`` and ``annual_columns``
+    (which of 1, year, dip Z keeps)."""
+    m, info = model.model, model.info
+    n = d[info["trials"]].to_numpy(dtype="float64")[keep]
+    y = d[info["successes"]].to_numpy(dtype="float64")[keep]
+    t = d["year"].to_numpy(dtype="float64")[keep]
+    yrs, yc = np.unique(t, return_inverse=True)
+    pooled = np.bincount(yc, weights=y) / np.bincount(yc, weights=n)
+    base = float(m["weights"] @ m["ybar"])
+    b = model.params.to_numpy()
+    dip = np.isin(yrs, list(info["dip_years"])).astype(float)
+    # _school_x leaves the dip at 0 (a projection has none); the line of a past year has it
+    line = np.array([base + (m["weights"] @ (model._school_x(int(yr), m["first_covered"]) - m["xbar"])) @ b
+                     for yr in yrs]) + dip * b[1]
+    r = pooled - line
+    cols = np.array([True, True, bool(0 < dip.sum() < len(dip)) and len(yrs) - 3 >= 2])  # as annual_trend
+    Z = np.column_stack([np.ones(len(yrs)), yrs - info["year_origin"], dip])[:, cols]
+    df = len(yrs) - Z.shape[1]
+    ZtZ_inv = np.linalg.inv(Z.T @ Z)
+    res = r - Z @ (ZtZ_inv @ (Z.T @ r))
+    return {"annual_s2": float(res @ res) / max(df, 1), "annual_df": max(df, 1), "annual_ZtZ_inv": ZtZ_inv,
+            "annual_columns": cols}
 
 def fit_projection(panel: pd.DataFrame, *, successes: str = "vocational", trials: str = "graduates",
                    dip_years: Sequence[int] = (2020, 2021), pool_from: int | None = None) -> ProjectionModel:
@@ -340,18 +379,23 @@ def fit_projection(panel: pd.DataFrame, *, successes: str = "vocational", trials
         xb = pd.DataFrame(0.0, index=range(G), columns=full_names)
         xb[[nm for nm, k in zip(cols, keep) if k]] = xbar
         xbar = xb.to_numpy()
-    return ProjectionModel(
+    effect_mask = np.array([nm.startswith("effect_e") for nm in names], dtype=float)
+    model = ProjectionModel(
         estimator="projection_lpm", estimand=f"{successes}/{trials}: trend and effect by event time",
         params=pd.Series(b, index=names), std_errors=pd.Series(np.sqrt(np.diag(V)), index=names),
         df=G - 1, cov_type="cluster (school_id) + district-wide year shocks", info=info,
         notes=("graduate-weighted LPM with school fixed effects (within transformation)",
                f"covariance: school-clustered plus the year-shock component (estimated year-shock SD "
-               f"{100 * np.sqrt(sigma2_year):.2f} pp); projections are prediction intervals with Satterthwaite df",
+               f"{100 * np.sqrt(sigma2_year):.2f} pp); projections are prediction intervals whose year-level part is the "
+               "annual regression's (t(T - k))",
                *((f"only {G} clusters: read the intervals with care",) if G < 20 else ())),
         model={"weights": w, "ybar": ybar, "xbar": xbar, "first_covered": fc, "cov": V, "cov_school": V_school,
                "cov_year": V_year, "sigma2_year": sigma2_year, "df_year": df_year, "new_year_noise": new_year_noise,
-               "mean_noise": mean_noise, "pooled_from": pool_from, "school_ids": np.asarray(uniq)},
+               "mean_noise": mean_noise, "pooled_from": pool_from, "school_ids": np.asarray(uniq),
+               "effect_mask": effect_mask},
     )
+    model.model.update(_annual_year_part(model, d, in_last[groups]))
+    return model
 
 
 # --------------------------------------------------------------------------------------------
