@@ -179,8 +179,8 @@ def communes_vs_target(frame: pd.DataFrame, lang: str = "vi", year: int | None =
                               kind="mergesort")
             names = [_nfc(n) + (" " + text("suppressed", lang) if s else "") for n, s in zip(d["commune_name"], d["_supp"])]
             y = np.arange(len(d))
-            met = d["target_met"].astype("boolean")
-            cols = [colors["none"] if pd.isna(m) else (colors["met"] if m else colors["not_met"]) for m in met]
+            met = d["target_met"].astype("string")
+            cols = [colors["none"] if pd.isna(m) else colors.get(str(m), colors["none"]) for m in met]
             vals = d["_v"].fillna(0).to_numpy(dtype=float)
             ax.barh(y, vals, color=cols)
             ax.set_yticks(y, names, fontsize=8)

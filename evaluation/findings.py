@@ -74,11 +74,13 @@ def _uptake_findings(tables: Mapping[str, pd.DataFrame]) -> list[Finding]:
               f"in {last['year']} was {_pct(last['unknown_share'], 'en')}.")
         out.append(Finding("uptake", level, vi, en, float(last["rate"]), "rate", "uptake_by_year"))
         if pd.notna(last.get("target")):
-            met = bool(last["target_met"])
+            met = str(last["target_met"]) if pd.notna(last["target_met"]) else "not_determined"
+            word_vi = {"met": "đạt", "not_met": "chưa đạt"}.get(met, "chưa xác định được có đạt")
+            word_en = {"met": "met", "not_met": "not met"}.get(met, "neither met nor missed on what is known")
             vi = (f"Năm {last['year']}, tỷ lệ {level} tính theo định nghĩa của chỉ tiêu là {_pct(last['target_rate'], 'vi')}, "
-                  f"{'đạt' if met else 'chưa đạt'} chỉ tiêu {_pct(last['target'], 'vi', 0)}.")
+                  f"{word_vi} chỉ tiêu {_pct(last['target'], 'vi', 0)}.")
             en = (f"In {last['year']} the {level} rate as the target defines it was {_pct(last['target_rate'], 'en')}: "
-                  f"the {_pct(last['target'], 'en', 0)} target was {'met' if met else 'not met'}.")
+                  f"the {_pct(last['target'], 'en', 0)} target was {word_en}.")
             out.append(Finding("target", level, vi, en, float(last["target_rate"]), "rate", "uptake_by_year"))
     return out
 
@@ -93,7 +95,7 @@ def _commune_findings(tables: Mapping[str, pd.DataFrame]) -> list[Finding]:
         with_target = last[last["target"].notna() & ~last["suppressed"].astype(bool)]
         if with_target.empty:
             continue
-        n_met = int(with_target["target_met"].astype("boolean").fillna(False).sum())
+        n_met = int((with_target["target_met"].astype("string") == "met").fillna(False).sum())
         n_supp = int(last["suppressed"].astype(bool).sum())
         supp_vi = f" ({n_supp} xã bị ẩn vì quá ít học sinh)" if n_supp else ""
         supp_en = f" ({n_supp} suppressed for too few students)" if n_supp else ""

@@ -16,8 +16,13 @@ target-defined uptake (``target_rate``) [fraction]
 share unknown (``unknown_share``) [fraction]
     Graduates whose destination is unknown / all graduates (unknown included whatever the
     uptake denominator).
-target attainment (``target_met``) [bool, NA where no target applies]
-    ``target_rate >= target`` (coverage: ``coverage_rate >= target``).
+target attainment (``target_met``) [text, NA where no target applies]
+    Three-valued (output contract): ``met`` when the rate is at or above the target, ``not_met``
+    when it is below, ``not_determined`` when what is unknown could put it on either side. Uptake
+    rates are counts of the whole cohort (met / not_met on ``target_rate``); counseling coverage
+    has bounds: missing reports counted as not covered (``coverage_rate_all``) and as covered, so
+    a level with a school that did not report meets a 100 % target only if the others cannot
+    miss it.
 counseling coverage (``coverage_rate``) [fraction]
     covered / (schools - missing): the share of the schools that reported counseling staff
     that have at least one trained counselor. ``coverage_rate_all`` = covered / schools
@@ -25,7 +30,7 @@ counseling coverage (``coverage_rate``) [fraction]
 """
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
@@ -114,7 +119,7 @@ def uptake(panel: pd.DataFrame, *, by: str | Sequence[str], unknown_in_denominat
 
 def with_targets(frame: pd.DataFrame, targets: pd.DataFrame | None = None, *,
                  indicator: str = "voc_uptake_target", area_col: str | None = None,
-                 rate_col: str | None = None) -> pd.DataFrame:
+                 rate_col: str | None = None, bounds: tuple[Any, Any] | None = None) -> pd.DataFrame:
     """Add the target in force and whether it is met to a frame with columns level and year.
 
     Area type of a row: ``"disadvantaged"`` where ``frame[area_col]`` is true, else ``"general"``;
@@ -123,9 +128,11 @@ def with_targets(frame: pd.DataFrame, targets: pd.DataFrame | None = None, *,
     ``evaluation.reference.target_in_force`` chooses it (a disadvantaged area without its own
     row falls back to the general target).
 
-    Adds target [fraction; NaN where none applies], target_met [nullable bool:
-    ``frame[rate_col] >= target``, NA where no target or no rate], target_area_type (the area
-    type of the row used), target_source and target_standing (NA where none applies).
+    Adds target [fraction; NaN where none applies], target_met [text: ``met`` / ``not_met`` /
+    ``not_determined`` (``target_met_status``): ``frame[rate_col]`` against the target, or the
+    ``bounds`` (two arrays, low and high, e.g. missing reports counted either way) when given; NA
+    where no target applies], target_area_type (the area type of the row used),
+    target_source and target_standing (NA where none applies).
     ``rate_col`` defaults to ``coverage_rate`` for ``counselor_coverage`` and ``target_rate``
     otherwise. Pass the same targets frame as to ``school_year_panel`` so that target_rate and
     target measure the same thing.
@@ -160,10 +167,32 @@ def with_targets(frame: pd.DataFrame, targets: pd.DataFrame | None = None, *,
     for c in ("target_area_type", "target_source", "target_standing"):
         out[c] = pd.array(looked[c].to_numpy(), dtype="string")
     rate = out[rate_col].astype("float64").to_numpy()
-    met = pd.array(rate >= out["target"].to_numpy(), dtype="boolean")
-    met[np.isnan(rate) | out["target"].isna().to_numpy()] = pd.NA
-    out["target_met"] = met
+    low, high = (rate, rate) if bounds is None else (np.asarray(bounds[0], dtype="float64"),
+                                                      np.asarray(bounds[1], dtype="float64"))
+    out["target_met"] = target_met_status(low, high, out["target"].to_numpy(dtype="float64")).array
     return out
+
+
+#: The values of ``target_met`` (output contract, second round).
+TARGET_MET_VALUES: tuple[str, ...] = ("met", "not_met", "not_determined")
+
+
+def target_met_status(low: Any, high: Any, target: Any) -> pd.Series:
+    """Three-valued attainment of a value known to lie in [low, high] (output contract, second round):
+    ``met`` when low >= target, ``not_met`` when high < target, ``not_determined`` when the range
+    straddles the target or a bound is missing (nothing known: not determined); NA where there is no
+    target. A count is the range [value, value] and is never ``not_determined``. A text Series named
+    ``target_met``, with ``low``'s index when it is a Series."""
+    lo = np.asarray(low, dtype="float64")
+    hi = np.asarray(high, dtype="float64")
+    t = np.asarray(target, dtype="float64")
+    out = np.full(lo.shape, "not_determined", dtype=object)
+    with np.errstate(invalid="ignore"):
+        out[lo >= t] = "met"
+        out[hi < t] = "not_met"
+    out[np.isnan(t)] = None
+    index = low.index if isinstance(low, pd.Series) else None
+    return pd.Series(pd.array(out, dtype="string"), index=index, name="target_met")
 
 
 def suppress(frame: pd.DataFrame, *, min_cell: int = 5, count_col: str = "graduates",
@@ -310,7 +339,9 @@ def coverage_by_year(panel: pd.DataFrame, *, targets: pd.DataFrame | None = None
     out = work.groupby(keys, observed=True, sort=True).sum().reset_index()
     out["coverage_rate"] = _ratio(out["covered"], out["schools"] - out["missing"])
     out["coverage_rate_all"] = _ratio(out["covered"], out["schools"])
-    out = with_targets(out, targets, indicator="counselor_coverage")
+    # a school that did not report could be either: met only if it cannot change the verdict
+    out = with_targets(out, targets, indicator="counselor_coverage",
+                       bounds=(out["coverage_rate_all"], _ratio(out["covered"] + out["missing"], out["schools"])))
     cols = [*keys, *[c for c in COVERAGE_BY_YEAR_COLUMNS if c not in keys]]
     return out.loc[:, cols]
 

@@ -60,7 +60,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .indicators import wilson_interval
+from .indicators import TARGET_MET_VALUES, target_met_status, wilson_interval
 from .contract import DESTINATIONS, UNKNOWN, VOCATIONAL_PREFIX
 from .reference import shipped_targets, target_in_force
 from .results import EstimateResults
@@ -444,21 +444,7 @@ def coverage_projection(panel: pd.DataFrame, years: Iterable[int], *, level: flo
 # --------------------------------------------------------------------------------------------
 # the projections table
 # --------------------------------------------------------------------------------------------
-TARGET_MET_VALUES: tuple[str, ...] = ("met", "not_met", "not_determined")
 
-
-def target_met_status(ci_low: Any, ci_high: Any, target: Any) -> pd.Series:
-    """Three-valued target attainment of an interval (output contract, second round): ``met`` when
-    ci_low >= target, ``not_met`` when ci_high < target, ``not_determined`` when the interval straddles
-    the target (or a bound is missing); NA (a ``string`` Series) where there is no target. An exact
-    (counted) value is the interval [value, value] and is never ``not_determined``."""
-    lo = pd.Series(ci_low, dtype="float64").reset_index(drop=True)
-    hi = pd.Series(ci_high, dtype="float64").reset_index(drop=True)
-    tg = pd.Series(target, dtype="float64").reset_index(drop=True)
-    out = np.where(lo >= tg, "met", np.where(hi < tg, "not_met", "not_determined")).astype(object)
-    out[tg.isna().to_numpy()] = None
-    index = ci_low.index if isinstance(ci_low, pd.Series) else None
-    return pd.Series(pd.array(out, dtype="string"), index=index, name="target_met")
 
 def _effective(dests: Sequence[str], level: str) -> frozenset[str]:
     """The destinations of ``level`` a destination list counts (empty: every ``voc_*`` one)."""

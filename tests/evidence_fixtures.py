@@ -29,7 +29,7 @@ def uptake_by_year_frame() -> pd.DataFrame:
             target = 0.40 if lvl == "THCS" else 0.45
             rows.append({"level": lvl, "year": y, "graduates": g, "vocational": voc, "rate": voc / g,
                          "unknown_share": 4 / g, "target_rate": vt / g, "target": target,
-                         "target_met": vt / g >= target, "unknown": 4, "voc_target": vt,
+                         "target_met": "met" if vt / g >= target else "not_met", "unknown": 4, "voc_target": vt,
                          "target_source": "Decision 522/QĐ-TTg (14/5/2018)", "target_standing": "verified"})
     return pd.DataFrame(rows)
 
@@ -47,7 +47,7 @@ def uptake_by_commune_frame() -> pd.DataFrame:
                 voc = 1 if g == 3 else 15 + 5 * i
                 rows.append({"level": lvl, "year": y, "commune_code": code, "commune_name": name, "graduates": g,
                              "vocational": voc, "rate": voc / g, "target_rate": voc / g, "target": 0.40,
-                             "target_met": voc / g >= 0.40, "disadvantaged": code == "29296", "unknown": 0,
+                             "target_met": "met" if voc / g >= 0.40 else "not_met", "disadvantaged": code == "29296", "unknown": 0,
                              "schools": 2})
     return pd.DataFrame(rows)
 

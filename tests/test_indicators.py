@@ -47,12 +47,12 @@ def test_uptake_by_year_hand_counts_and_targets(panels):
     assert r["graduates"] == 60 and r["vocational"] == 17 and r["schools"] == 2
     assert_allclose([r["rate"], r["unknown_share"], r["target_rate"]], [17 / 60, 5 / 60, 17 / 60])
     assert_allclose(r["target"], 0.30)
-    assert not r["target_met"] and not pd.isna(r["target_met"])
+    assert r["target_met"] == "not_met"
     # THCS 2021: 40 + 10 + 16 graduates, 20 + 3 + 4 vocational; target 0.40 (2021-2025 row)
     r = t.loc[("THCS", 2021)]
     assert r["graduates"] == 66 and r["vocational"] == 27
     assert_allclose(r["target"], 0.40)
-    assert r["target_met"]  # 27 / 66 = 0.409 >= 0.40
+    assert r["target_met"] == "met"  # 27 / 66 = 0.409 >= 0.40
     assert r["target_standing"] == "verified"
     # 2027: no voc_uptake_target in force -> empty target, NA target_met
     r = t.loc[("THCS", 2027)]
@@ -60,9 +60,9 @@ def test_uptake_by_year_hand_counts_and_targets(panels):
     # THPT 2020: 30 grads, 10 vocational of which 6 college; target 0.40 on the college-only rate
     r = t.loc[("THPT", 2020)]
     assert_allclose([r["rate"], r["target_rate"], r["target"]], [10 / 30, 6 / 30, 0.40])
-    assert not r["target_met"]
+    assert r["target_met"] == "not_met"
     # THPT 2021: 9 college of 10 -> met
-    assert t.loc[("THPT", 2021), "target_met"]
+    assert t.loc[("THPT", 2021), "target_met"] == "met"
 
 
 def test_with_targets_area_type_fallback_and_user_targets():
@@ -70,14 +70,14 @@ def test_with_targets_area_type_fallback_and_user_targets():
                           "target_rate": [0.35, 0.35, 0.33, 0.33], "disadvantaged": [True, False, True, False]})
     out = with_targets(frame, load_targets(), area_col="disadvantaged")
     assert_allclose(out["target"], [0.30, 0.40, 0.30, 0.40])
-    assert list(out["target_met"]) == [True, False, True, False]
+    assert list(out["target_met"]) == ["met", "not_met", "met", "not_met"]
     assert list(out["target_area_type"]) == ["disadvantaged", "general", "disadvantaged", "general"]
     # a disadvantaged row without its own target falls back to the general one
     t = load_targets(overrides=[{"indicator": "voc_uptake_target", "level": "THCS", "area_type": "general",
                                  "year_from": 2026, "year_to": 2030, "target": 0.2}])
     o = with_targets(pd.DataFrame({"level": ["THCS"], "year": [2028], "target_rate": [0.25], "d": [True]}), t, area_col="d")
     assert_allclose(o["target"], [0.2])
-    assert o["target_area_type"].iloc[0] == "general" and o["target_met"].iloc[0]
+    assert o["target_area_type"].iloc[0] == "general" and o["target_met"].iloc[0] == "met"
     assert o["target_standing"].iloc[0] == "user"
     with pytest.raises(ValueError, match="no column target_rate"):
         with_targets(pd.DataFrame({"level": ["THCS"], "year": [2020]}), t)
@@ -170,7 +170,7 @@ def test_coverage_by_year(panels):
     assert (r["schools"], r["covered"], r["not_covered"], r["missing"]) == (3, 1, 1, 1)
     assert_allclose([r["coverage_rate"], r["coverage_rate_all"]], [0.5, 1 / 3])
     assert_allclose(r["target"], 1.0)
-    assert not r["target_met"]
+    assert r["target_met"] == "not_met"  # even with the missing school covered, 2 of 3
     assert np.isnan(cov.loc[("THCS", 2020), "target"])  # no 2020 counseling target was found
     assert cov.loc[("THCS", 2027), "coverage_rate"] == 1.0
     bt = coverage_by_year(panels, by="ethnic_boarding").set_index(["level", "year", "ethnic_boarding"])
@@ -189,3 +189,21 @@ def test_indicators_on_sample(request):
     assert (com.loc[~com["suppressed"], "graduates"] >= 5).all()
     cov = coverage_by_year(p)
     assert cov["coverage_rate"].dropna().between(0, 1).all()
+
+
+def test_coverage_target_is_not_determined_while_a_school_has_not_reported():
+    """Every reporting school covered but one school missing: a 100 % target is neither met nor missed
+    (the missing school decides); met once the missing school could not change it."""
+    from evaluation.indicators import target_met_status
+    panel = pd.DataFrame({"level": "THPT", "year": 2025, "school_id": ["A", "B", "C"],
+                          "coverage_status": ["covered", "covered", "missing"]})
+    t = load_targets(overrides=[{"indicator": "counselor_coverage", "level": "THPT", "area_type": "general",
+                                 "year_from": 2025, "year_to": 2025, "target": 1.0}])
+    r = coverage_by_year(panel, targets=t).iloc[0]
+    assert r["coverage_rate"] == 1.0 and r["coverage_rate_all"] == pytest.approx(2 / 3)
+    assert r["target_met"] == "not_determined"
+    t2 = load_targets(overrides=[{"indicator": "counselor_coverage", "level": "THPT", "area_type": "general",
+                                  "year_from": 2025, "year_to": 2025, "target": 0.6}])
+    assert coverage_by_year(panel, targets=t2).iloc[0]["target_met"] == "met"
+    st = target_met_status([0.5, 0.2, 0.3, np.nan, 0.4], [0.5, 0.2, 0.6, np.nan, 0.4], [0.4, 0.4, 0.4, 0.4, np.nan])
+    assert st.tolist() == ["met", "not_met", "not_determined", "not_determined", pd.NA]

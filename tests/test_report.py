@@ -54,7 +54,7 @@ def test_workbook_has_a_formatted_sheet_per_table(report_vi, index):
     assert first["Tỷ lệ học nghề"].value == pytest.approx(120 / 400)
     assert first["Tỷ lệ học nghề"].number_format == "0.0%"
     assert first["Số HS tốt nghiệp"].number_format == "#,##0"
-    assert first["Đạt chỉ tiêu"].value == "Không"
+    assert first["Đạt chỉ tiêu"].value == "Chưa đạt"
     eff = wb["Tác động tổng thể"]
     eh = [c.value for c in eff[3]]
     assert eff.cell(row=4, column=eh.index("Ước lượng (điểm %)") + 1).number_format == "0.0"

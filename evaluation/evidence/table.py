@@ -18,6 +18,15 @@ from .registry import (FLOAT_FORMAT, TABLES, EvidenceError, TableSpec, column_in
 #: Columns a suppressed row keeps: the cell size, the policy target and facts about the area, not the students.
 _SUPPRESSION_KEEP = {"graduates", "target", "suppressed", "schools", "disadvantaged"}
 
+#: Text columns computed from a row's students (the target verdict): empty in a suppressed row too.
+_SUPPRESSION_BLANK_TEXT: tuple[str, ...] = ("target_met",)
+
+
+def _reveals(c: str, col: pd.Series, tid: str | None = None) -> bool:
+    """Whether column ``c`` holds something computed from the row's students (left empty when suppressed)."""
+    return c in _SUPPRESSION_BLANK_TEXT or _fmt_of(c, col, tid) in ("rate", "count", "int", "number", "bool", "pp", "p")
+
+
 
 def _fmt_of(col: str, s: pd.Series, tid: str | None = None) -> str:
     if tid is not None and tid in TABLES:
@@ -150,8 +159,7 @@ class EvidenceTable:
             raise EvidenceError(f"evidence table {tid}: {_row_label(df, i, keys)}, column graduates, value "
                                 f"{grads[i]:g}: a cell below min_cell = {self.min_cell} must be suppressed "
                                 "(rate and revealing counts empty, suppressed = true)")
-        revealing = [c for c in df.columns if c not in keys and c not in _SUPPRESSION_KEEP
-                     and _fmt_of(c, df[c], tid) in ("rate", "count", "int", "number", "bool", "pp", "p")]
+        revealing = [c for c in df.columns if c not in keys and c not in _SUPPRESSION_KEEP and _reveals(c, df[c], tid)]
         for c in revealing:
             filled = df[c].notna().to_numpy(dtype=bool) & supp
             if filled.any():

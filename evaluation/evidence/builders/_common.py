@@ -11,7 +11,7 @@ from ... import i18n
 from ...disclosure import primary_mask
 from ...reference import label
 from ..registry import TABLES, EvidenceError
-from ..table import EvidenceTable, _fmt_of, _SUPPRESSION_KEEP
+from ..table import EvidenceTable, _fmt_of, _reveals, _SUPPRESSION_KEEP
 
 # ---------------------------------------------------------------------------------------
 # Suppression (idempotent; indicators.suppress may already have applied it)
@@ -33,8 +33,10 @@ def apply_suppression(frame: pd.DataFrame, *, min_cell: int, keys: Sequence[str]
         if c in keys or c in _SUPPRESSION_KEEP:
             continue
         fmt = _fmt_of(c, df[c])
-        if fmt in ("rate", "count", "int", "number", "bool", "pp", "p") and supp.any():
-            if fmt == "bool":
+        if _reveals(c, df[c]) and supp.any():
+            if fmt == "text":
+                df[c] = df[c].astype("string")
+            elif fmt == "bool":
                 df[c] = df[c].astype("boolean")
             elif not pd.api.types.is_float_dtype(df[c]):
                 df[c] = pd.to_numeric(df[c], errors="coerce").astype("Float64")

@@ -65,7 +65,7 @@ def uptake_by_commune_table(frame: pd.DataFrame, *, min_cell: int, geography: st
     if len(known):
         last = int(known["year"].max())
         for lvl, g in known[known["year"] == last].groupby("level", sort=True):
-            n_met = int(g["target_met"].astype(bool).sum())
+            n_met = int((g["target_met"].astype("string") == "met").fillna(False).sum())
             vi.append(f"Năm {last}, {lvl}: {n_met}/{len(g)} xã đạt chỉ tiêu (trong các xã không bị ẩn và có chỉ tiêu).")
             en.append(f"In {last}, {lvl}: {n_met} of {len(g)} communes meet the target (among communes not suppressed "
                       "and with a target).")
