@@ -66,6 +66,8 @@ class ReviewParams(BaseModel):
     khmer_commune_threshold: float = Field(0.15, ge=0, le=1, description="a commune with at least this Khmer share counts as a Khmer commune")
     projection_years: list[int] = Field(default_factory=lambda: [2025, 2030], description="years the uptake trend is projected to")
     sample_seed: int = Field(2025, description="seed of the synthetic sample generated when data is the sample folder")
+    previous_bundle: str | None = Field(None, description="evidence bundle of the district's previous review (a folder "
+                                        "'run' wrote); the report then says how each headline indicator changed since")
 
     @field_validator("cycle")
     @classmethod
@@ -102,6 +104,10 @@ class ReviewParams(BaseModel):
     @property
     def out_path(self) -> Path:
         return resolve(self.out)
+
+    @property
+    def previous_bundle_path(self) -> Path | None:
+        return resolve(self.previous_bundle) if self.previous_bundle else None
 
     @property
     def targets_path(self) -> Path | None:

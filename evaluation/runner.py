@@ -530,6 +530,27 @@ def _validate_inputs(params: ReviewParams) -> str | None:
         load_targets(params.target_sets, params.targets_path, [t.model_dump() for t in params.targets])
     except (ValueError, KeyError) as exc:
         return f"targets: {exc}"
+    return _check_previous_bundle(params)
+
+
+def _check_previous_bundle(params: ReviewParams) -> str | None:
+    """None when ``previous_bundle`` is unset or a readable bundle of the same district and another cycle, else
+    the message (before any work: the comparison is the report's last step)."""
+    prev = params.previous_bundle_path
+    if prev is None:
+        return None
+    from .compare import CompareError, load_bundle
+
+    try:
+        b = load_bundle(prev)
+    except (CompareError, OSError, ValueError, KeyError) as exc:
+        return f"previous bundle {prev} (parameter 'previous_bundle'): {exc}"
+    if b.cycle == params.cycle:
+        return (f"previous bundle {prev} (parameter 'previous_bundle') is of this cycle ({b.cycle!r}); give the bundle "
+                "of the previous review")
+    if b.district != params.district:
+        return (f"previous bundle {prev} (parameter 'previous_bundle') is of {b.district!r}, this review of "
+                f"{params.district!r}: 'since the last review' compares one district")
     return None
 
 
@@ -671,7 +692,8 @@ def _build_outputs(stage: Path, params: ReviewParams, *, report: bool = True, fu
         ("evidence", "build_index", evidence.build_index, (stage,),
          {"require": evidence.CONTRACT_TABLE_IDS} if full_review else {})]
     if report:
-        steps.append(("report", "build_report", report_module.build_report, (stage, params), {}))
+        steps.append(("report", "build_report", report_module.build_report, (stage, params),
+                      {"previous": params.previous_bundle_path}))
     for module, name, fn, args, kwargs in steps:
         try:
             fn(*args, **kwargs)

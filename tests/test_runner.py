@@ -318,3 +318,53 @@ def test_full_disk_when_keeping_a_failed_run_leaves_no_empty_copies(tmp_path, mo
     with pytest.raises(OSError):
         runner._keep_failed(stage, params.out_path, params, [run], {"cycle": "x"})
     assert not (tmp_path / "out" / "failed-runs").exists()
+
+
+def _bundle_copy(src: Path, dest: Path, **manifest) -> Path:
+    import shutil
+
+    shutil.copytree(src, dest)
+    m = json.loads((dest / "manifest.json").read_text(encoding="utf-8"))
+    m.update({k: v for k, v in manifest.items() if k != "parameters"})
+    m["parameters"].update(manifest.get("parameters", {}))
+    (dest / "manifest.json").write_text(json.dumps(m, ensure_ascii=False), encoding="utf-8")
+    return dest
+
+
+def test_previous_bundle_reaches_the_report(tmp_path, sample_bundle, sample_dir):
+    """``previous_bundle`` in the parameters: the run's report gets the 'since the last review' part."""
+    from evaluation import runner
+
+    prev = _bundle_copy(sample_bundle, tmp_path / "midterm", cycle="cang_long_2018_2022")
+    stage = tmp_path / "stage"
+    import shutil
+
+    shutil.copytree(sample_bundle, stage)
+    shutil.rmtree(stage / "report")
+    params = load_params(PARAMS_FILE, data=str(sample_dir), out=str(tmp_path / "out"), previous_bundle=str(prev))
+    assert runner._check_previous_bundle(params) is None
+    assert runner._build_outputs(stage, params, report=True) is None
+    html = next((stage / "report").glob("*.html")).read_text(encoding="utf-8")
+    assert "So với kỳ sơ kết trước" in html
+    params = load_params(PARAMS_FILE, data=str(sample_dir), out=str(tmp_path / "out2"))
+    shutil.rmtree(stage / "report")
+    assert runner._build_outputs(stage, params, report=True) is None
+    assert "So với kỳ sơ kết trước" not in next((stage / "report").glob("*.html")).read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("case", ["missing", "same_cycle", "other_district"])
+def test_unusable_previous_bundle_stops_before_any_notebook(tmp_path, small_cohort, sample_bundle, capsys, case):
+    prev = {"missing": lambda: tmp_path / "nowhere",
+            "same_cycle": lambda: _bundle_copy(sample_bundle, tmp_path / "p"),
+            "other_district": lambda: _bundle_copy(sample_bundle, tmp_path / "p", cycle="tieu_can_2018_2022",
+                                                   parameters={"district": "Huyện Tiểu Cần"})}[case]()
+    out = tmp_path / "out" / "review"
+    params = load_params(PARAMS_FILE, data=str(small_cohort), out=str(out), previous_bundle=str(prev))
+    nbs = tmp_path / "nbs"
+    make_notebook(nbs, "01_write", PUBLISH)
+    assert run_review(params, notebooks=nbs, progress=False) == 1
+    err = capsys.readouterr().err
+    assert f"previous bundle {prev} (parameter 'previous_bundle')" in err
+    assert {"missing": "not an evidence bundle", "same_cycle": "is of this cycle",
+            "other_district": "'Huyện Tiểu Cần', this review of 'Huyện Càng Long'"}[case] in err
+    assert not out.exists()
