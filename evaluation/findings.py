@@ -409,8 +409,12 @@ def projection_findings(table: pd.DataFrame, *, year: int | None = None,
             en.append(f"{r.level}: {ne} in {year} cannot be projected: {r.reason_en}.")
             continue
         if r.method == "counted":
-            vi.append(f"{r.level}: nếu không có thêm trường nào có GV tư vấn, {nv} năm {year} là {i18n.pct(r.estimate, 'vi')}.")
-            en.append(f"{r.level}: if no further school gets a trained counselor, {ne} in {year} stays at {i18n.pct(r.estimate, 'en')}.")
+            up_vi = up_en = ""
+            if pd.notna(r.ci_high) and r.ci_high > r.estimate:  # schools whose report is missing
+                up_vi = f" (đến {i18n.pct(r.ci_high, 'vi')} nếu các trường chưa báo cáo có GV tư vấn)"
+                up_en = f" ({i18n.pct(r.ci_high, 'en')} if the schools that did not report have one)"
+            vi.append(f"{r.level}: nếu không có thêm trường nào có GV tư vấn, {nv} năm {year} là {i18n.pct(r.estimate, 'vi')}{up_vi}.")
+            en.append(f"{r.level}: if no further school gets a trained counselor, {ne} in {year} stays at {i18n.pct(r.estimate, 'en')}{up_en}.")
             continue
         tv = te = ""
         if not pd.isna(r.target):

@@ -37,7 +37,9 @@ Year shocks and the prediction interval
     c_e' V c_e; t(T - k).
 Coverage (``coverage_projection``) [fraction of schools]
     ``status_quo``: the share of the schools reporting in the last year that are covered
-    (counted, not estimated: the interval is the value itself). ``pace``: if the schools not yet
+    (counted, not estimated: the interval is the value itself, except that a school whose
+    counseling report is missing that year counts as not covered in the estimate and as covered at
+    the interval's high end). ``pace``: if the schools not yet
     covered adopted at the period's yearly adoption hazard h = adoptions / school-years at risk,
     coverage(T) = 1 - (1 - c_last) (1 - h)^(T - last year); the 95 % interval plugs in the Wilson
     interval of h.
@@ -423,7 +425,12 @@ def coverage_projection(panel: pd.DataFrame, years: Iterable[int], *, level: flo
     first = int(panel["year"].min())
     schools = panel.loc[panel["year"] == last].drop_duplicates("school_id")
     fc = schools["first_covered"].to_numpy().astype(int)
-    covered = float(np.mean((fc > 0) & (fc <= last)))
+    is_covered = (fc > 0) & (fc <= last)
+    covered = float(np.mean(is_covered))
+    # a school whose last-year report is missing (and never covered before) may be covered: the high end
+    unknown = 0.0
+    if "coverage_status" in schools.columns:
+        unknown = float(np.mean((schools["coverage_status"].astype(str).to_numpy() == "missing") & ~is_covered))
     # hazard over the period: schools uncovered at the start of year t (t > first year) and adopting in t
     allfc = panel.drop_duplicates("school_id")["first_covered"].to_numpy().astype(int)
     at_risk = events = 0
@@ -435,9 +442,9 @@ def coverage_projection(panel: pd.DataFrame, years: Iterable[int], *, level: flo
     rows = []
     for year in years:
         k = max(0, int(year) - last)
-        rows.append((int(year), "status_quo", covered, covered, covered, np.nan, len(fc)))
-        f = lambda hz: 1 - (1 - covered) * (1 - hz) ** k  # noqa: E731
-        rows.append((int(year), "pace", f(h), f(h_lo), f(h_hi), h, len(fc)))
+        rows.append((int(year), "status_quo", covered, covered, covered + unknown, np.nan, len(fc)))
+        f = lambda hz, c=covered: 1 - (1 - c) * (1 - hz) ** k  # noqa: E731
+        rows.append((int(year), "pace", f(h), f(h_lo), f(h_hi, covered + unknown), h, len(fc)))
     return pd.DataFrame(rows, columns=["year", "plan", "estimate", "ci_low", "ci_high", "hazard", "n_schools"])
 
 

@@ -108,6 +108,13 @@ def test_coverage_projection_hazard_by_hand():
     assert c.loc[(2023, "pace"), "estimate"] == pytest.approx(1 - 0.4 * (1 - h) ** 2)
     assert c.loc[(2023, "pace"), "ci_low"] < c.loc[(2023, "pace"), "estimate"] < c.loc[(2023, "pace"), "ci_high"]
     assert c.loc[(2021, "pace"), "estimate"] == pytest.approx(3 / 5)
+    assert c.loc[(2021, "status_quo"), "ci_high"] == pytest.approx(3 / 5)  # every report known: a count
+    # S3's last report is missing: not covered in the estimate, covered at the high end
+    d["coverage_status"] = np.where((d["school_id"] == "S3") & (d["year"] == 2021), "missing", "known")
+    c = P.coverage_projection(d, [2021, 2023]).set_index(["year", "plan"])
+    assert tuple(c.loc[(2021, "status_quo"), ["estimate", "ci_low", "ci_high"]]) == pytest.approx((0.6, 0.6, 0.8))
+    h_hi = P._wilson(2, 11)[2]
+    assert c.loc[(2023, "pace"), "ci_high"] == pytest.approx(1 - (1 - 0.8) * (1 - h_hi) ** 2)
 
 
 def test_projection_targets_and_destinations():
