@@ -214,14 +214,18 @@ def _register_sensitivity_tables() -> None:
          "Khoảng 95 % cho tác động trung bình năm 0-2 sau khi có GV tư vấn (ước lượng Callaway-Sant'Anna "
          "theo thời gian sự kiện, năm gốc chung) khi xu hướng của trường có và chưa có GV tư vấn được phép lệch nhau: "
          "độ lớn tương đối: mỗi năm sau, độ lệch thay đổi tối đa M̄ lần thay đổi lớn nhất của giai đoạn trước "
-         "(khoảng Bonferroni, thận trọng); độ trơn: độ dốc của độ lệch thay đổi tối đa M điểm % mỗi năm "
-         "(khoảng độ dài cố định tối ưu); không giới hạn: khoảng gốc."),
+         "(khoảng C-LF: kết hợp kiểm định có điều kiện và kiểm định bất lợi nhất, như gói HonestDiD); "
+         "độ trơn: độ dốc của độ lệch thay đổi tối đa M điểm % mỗi năm "
+         "(khoảng độ dài cố định tối ưu); không giới hạn: khoảng gốc. Ở M̄ = 0 khoảng độ lớn tương đối hơi khác "
+         "khoảng gốc vì kiểm định kết hợp dành một phần nhỏ mức ý nghĩa (κ = α/10) cho bước đầu."),
         (_PP_NOTE_EN,
          "95 % intervals for the average post-coverage effect (estimand = post_average; Callaway-Sant'Anna event study "
          "with a universal base year) when the trends of covered and not-yet-covered schools may diverge: "
          "relative_magnitude: each post year the divergence changes by at most M̄ times the largest pre-period change "
-         "(a conservative Bonferroni interval); smoothness: the divergence's slope changes by at most M pp a year "
-         "(optimal fixed-length interval). 'none': the original interval."),
+         "(the conditional-least-favourable hybrid interval, as the HonestDiD package computes it); "
+         "smoothness: the divergence's slope changes by at most M pp a year "
+         "(optimal fixed-length interval). 'none': the original interval. At M̄ = 0 the relative-magnitude interval "
+         "differs slightly from it because the hybrid test spends a small part of the level (κ = α/10) on a first stage."),
         formats=(("M", "number"), ("ci_low", "pp"), ("ci_high", "pp"))), replace=True)
 
 
