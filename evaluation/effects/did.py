@@ -326,16 +326,7 @@ def _estimate_cell_rc(method, y, post, D, X, w) -> tuple[float, np.ndarray]:
                        ((1 - D) * (1 - post), "no comparison units in the base period")):
         if mask.sum() == 0:
             raise _CellFailure(what)
-    if np.linalg.matrix_rank(X) < X.shape[1]:
-        raise _CellFailure("covariates are collinear within the cell")
-    if method in ("dr", "ipw"):
-        if float(np.max(_logit(D, X, np.ones_like(D)))) >= 0.999:
-            raise _CellFailure("propensity score overlap violated (a fitted score >= 0.999)")
-    if method in ("dr", "reg"):
-        for sel in ((1 - D) * post, (1 - D) * (1 - post)):
-            Xs = X[sel > 0]
-            if _rcond1(Xs.T @ Xs) < np.finfo(float).eps:
-                raise _CellFailure("covariate matrix of the comparison units is singular")
+    _check_covariates(method, D, X, comparisons=((1 - D) * post > 0, (1 - D) * (1 - post) > 0))
     wn = w / w.mean()
     att, inf = _ESTIMATORS_RC[method](y, post, D, X, wn)
     if not np.isfinite(att) or not np.all(np.isfinite(inf)):
@@ -343,6 +334,22 @@ def _estimate_cell_rc(method, y, post, D, X, w) -> tuple[float, np.ndarray]:
     return float(att), inf
 
 
+
+
+def _check_covariates(method: str, D: np.ndarray, X: np.ndarray, *, comparisons: Sequence[np.ndarray]) -> None:
+    """R did's covariate checks of one 2x2 (panel: one comparison set; repeated cross-sections: the comparison
+    rows of each period): collinear covariates; propensity-score overlap, from R did's preliminary
+    (unweighted) logit, failing when a score reaches 0.999 (``dr``, ``ipw``); a singular covariate matrix of
+    the comparison rows (``dr``, ``reg``). Raises _CellFailure with the reason."""
+    if np.linalg.matrix_rank(X) < X.shape[1]:
+        raise _CellFailure("covariates are collinear within the cell")
+    if method in ("dr", "ipw") and float(np.max(_logit(D, X, np.ones_like(D)))) >= 0.999:
+        raise _CellFailure("propensity score overlap violated (a fitted score >= 0.999)")
+    if method in ("dr", "reg"):
+        for sel in comparisons:
+            Xs = X[sel]
+            if _rcond1(Xs.T @ Xs) < np.finfo(float).eps:
+                raise _CellFailure("covariate matrix of the comparison units is singular")
 
 
 def _rcond1(a: np.ndarray) -> float:
@@ -357,16 +364,7 @@ def _estimate_cell(method, dy, D, X, w) -> tuple[float, np.ndarray]:
     n_treat, n_cont = int(D.sum()), int((1 - D).sum())
     if n_treat == 0 or n_cont == 0:
         raise _CellFailure("no treated units" if n_treat == 0 else "no comparison units")
-    if np.linalg.matrix_rank(X) < X.shape[1]:
-        raise _CellFailure("covariates are collinear within the cell")
-    if method in ("dr", "ipw"):
-        # R did's preliminary (unweighted) logit: overlap fails when a score reaches 0.999.
-        if float(np.max(_logit(D, X, np.ones_like(D)))) >= 0.999:
-            raise _CellFailure("propensity score overlap violated (a fitted score >= 0.999)")
-    if method in ("dr", "reg"):
-        Xc = X[D == 0]
-        if _rcond1(Xc.T @ Xc) < np.finfo(float).eps:
-            raise _CellFailure("covariate matrix of the comparison units is singular")
+    _check_covariates(method, D, X, comparisons=(D == 0,))
     wn = w / w.mean()
     att, inf = _ESTIMATORS[method](dy, D, X, wn)
     if not np.isfinite(att) or not np.all(np.isfinite(inf)):
