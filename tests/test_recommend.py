@@ -105,14 +105,14 @@ def test_preferred_control_is_used_when_the_data_allow_it():
         recommend(panel, prefer_control="sometimes")
 
 
-def test_inference_rule_jackknife_only_with_one_or_two_school_cohorts():
-    """t(G-1) by default; the jackknife when a cohort has one or two schools (their own noise must enter)."""
+def test_inference_rule_is_the_jackknife_and_small_cohorts_are_named():
+    """The delete-one-school jackknife (chosen out of sample); a cohort of one or two schools is named."""
     from evaluation.effects import recommend as _  # noqa: F401
     from evaluation.effects.recommend import effect_status, recommended_inference, small_cohorts
 
     big = panel({**{f"A{i}": 2020 for i in range(3)}, **{f"B{i}": 2022 for i in range(3)}, "C": 0})
     r = recommend(big)
-    assert r.inference == "t" and r.small_cohorts == () and recommended_inference(big) == "t"
+    assert r.inference == "jackknife" and r.small_cohorts == () and recommended_inference(big) == "jackknife"
     small = panel({**{f"A{i}": 2020 for i in range(3)}, "B": 2022, "C": 0})
     r = recommend(small)
     assert r.inference == "jackknife" and r.small_cohorts == ((2022, 1),) and small_cohorts(small) == {2022: 1}

@@ -55,7 +55,7 @@ class Recommendation:
     n_never_treated: int = 0
     #: the small-sample inference for ``staggered_did`` (``did.RECOMMENDED_INFERENCE``, or
     #: ``did.SMALL_COHORT_INFERENCE`` when a cohort has one or two schools, listed in ``small_cohorts``)
-    inference: str = "t"
+    inference: str = "jackknife"
     small_cohorts: tuple[tuple[int, int], ...] = ()
 
     def __str__(self) -> str:
@@ -88,8 +88,9 @@ def recommend(panel: pd.DataFrame, *, unit: str = "school_id", time: str = "year
 
 def recommended_inference(panel: pd.DataFrame, *, unit: str = "school_id",
                           first_treated: str = "first_covered") -> str:
-    """``did.SMALL_COHORT_INFERENCE`` (the delete-one-school jackknife) when some adoption cohort has one or two
-    schools, else ``did.RECOMMENDED_INFERENCE`` (t(G-1) on the influence-function SE); evidence in ``did``."""
+    """``did.SMALL_COHORT_INFERENCE`` when some adoption cohort has one or two schools, else
+    ``did.RECOMMENDED_INFERENCE``; both are the delete-one-school jackknife with t(G-1) (chosen out of sample,
+    evidence in ``did``)."""
     from evaluation.effects.did import RECOMMENDED_INFERENCE, SMALL_COHORT_INFERENCE
 
     return SMALL_COHORT_INFERENCE if small_cohorts(panel, unit=unit, first_treated=first_treated) \
