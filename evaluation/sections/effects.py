@@ -22,7 +22,7 @@ def counseling_effects(cohort: CohortData, params: ReviewParams, *, review: Revi
                        figures: bool = True, details: bool = True) -> SectionResult:
     """Per level: the estimator the review reports (``effects.recommend``), two-way fixed effects
     (``effects.twfe``) with its wild cluster bootstrap, Callaway-Sant'Anna (``effects.staggered_did``
-    with the inference ``recommend`` chooses: t(G-1), or the jackknife with a cohort of one or two schools)
+    with the inference ``recommend`` chooses: the delete-one-school jackknife, t(G-1))
     and the event study
     (``effects.event_study``) -> ``effect_overall`` and ``event_study``; figure ``event_study``.
 
