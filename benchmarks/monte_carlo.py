@@ -87,7 +87,7 @@ from evaluation import sample as S  # noqa: E402
 from evaluation.data import load_cohort  # noqa: E402
 from evaluation.sample import write_sample  # noqa: E402
 from evaluation.effects import event_study, recommend, staggered_did, twfe, wild_cluster_bootstrap  # noqa: E402
-from evaluation.effects.did import RECOMMENDED_INFERENCE  # noqa: E402
+from evaluation.effects.did import RECOMMENDED_INFERENCE, SMALL_COHORT_INFERENCE  # noqa: E402
 from evaluation.panel import school_year_panel  # noqa: E402
 
 LEVELS = ("THCS", "THPT")
@@ -475,8 +475,10 @@ def write_results(summary: pd.DataFrame, sizes: pd.DataFrame, *, out: Path, sett
         rec_cov = ", ".join(f"{r.level} {r.coverage:.3f}" for r in rec.itertuples())
         headline = [f"**The review's rule on the sample generator's process** (a process the rule was not chosen "
                     f"on: `benchmarks/results/effects_monte_carlo.md` chose it): Callaway-Sant'Anna, "
-                    f"`control=\"{REVIEW_CONTROL}\"`, inference from `recommend` (`{RECOMMENDED_INFERENCE}`, or the "
-                    f"jackknife when a cohort has one or two schools): 95 % coverage {rec_cov}. For comparison only "
+                    f"`control=\"{REVIEW_CONTROL}\"`, inference from `recommend` (`{RECOMMENDED_INFERENCE}`"
+                    + ("" if RECOMMENDED_INFERENCE == SMALL_COHORT_INFERENCE else
+                       f", or `{SMALL_COHORT_INFERENCE}` when a cohort has one or two schools")
+                    + f"): 95 % coverage {rec_cov}. For comparison only "
                     f"(scored on the same districts, so not a choice): the candidate closest to 0.95 in this run is "
                     f"control `{c_ctrl}`, inference `{c_inf}` (max |coverage - 0.95| = {c_dist:.3f}).", ""]
     verdict = [f"- {r.level}: recommended estimator (CS, `recommend(prefer_control=\"{REVIEW_CONTROL}\")`, "
