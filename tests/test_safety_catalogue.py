@@ -471,3 +471,20 @@ def test_clean_cohort_is_clean(tmp_path):
 def test_readme_states_the_number_of_cases():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert f"{len(CASES)} cases" in readme
+
+
+@pytest.mark.parametrize("where", ["beside", "elsewhere"])
+def test_import_report_names_the_base_folder_without_a_machine_path(tmp_path, where):
+    """``--base`` was written into import_report.md/.json as an absolute path (user and home folder)."""
+    base = clean_cohort(tmp_path / "inputs" / "cohort")
+    (base / "students.csv").unlink()
+    (tmp_path / "wb").mkdir()
+    shutil.move(base / "graduates.csv", tmp_path / "wb" / "graduates.csv")
+    out = tmp_path / ("inputs" if where == "beside" else "elsewhere") / "imported"
+    res = import_files([tmp_path / "wb" / "graduates.csv"], out, base=base)
+    shown = {"beside": "../cohort", "elsewhere": "cohort"}[where]
+    assert res.report["base"] == shown
+    md = (out / "import_report.md").read_text(encoding="utf-8")
+    assert f"Base folder: `{shown}`" in md
+    for f in out.iterdir():
+        assert str(tmp_path) not in f.read_text(encoding="utf-8"), f.name

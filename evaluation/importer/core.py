@@ -850,7 +850,7 @@ def import_files(files: Iterable[str | Path], out: str | Path, *, kind: str | No
     if not vreport.ok:
         raise ImportFailed(_map_validation(vreport, recs_of, base_files), out)
     # 6. write to a temporary folder, validate it as a folder, move into place
-    report = _report(files, log, frames, key, geography, vreport, base, base_files)
+    report = _report(files, log, frames, key, geography, vreport, _shown_base(base, out), base_files)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.importing-", dir=out.parent))
     try:
@@ -1021,6 +1021,19 @@ def _map_validation(report: Any, recs_of: dict[str, list[_Rec]], base_files: dic
 # ------------------------------------------------------------------------------------------------
 # The import report
 # ------------------------------------------------------------------------------------------------
+def _shown_base(base: str | Path | None, out: Path) -> str | None:
+    """The base folder as the import report names it: relative to the imported folder (the
+    report's own folder) when both lie in one parent folder (``../cohort_2024``), else its name
+    alone, so the report carries no machine path (a user name, a home folder) to whoever gets it."""
+    if base is None:
+        return None
+    b = Path(os.path.abspath(base))
+    o = Path(os.path.abspath(out))
+    if o.parent == b or o.parent in b.parents:
+        return Path(os.path.relpath(b, o)).as_posix()
+    return b.name
+
+
 def _sha256(p: Path) -> str:
     return hashlib.sha256(p.read_bytes()).hexdigest()
 
