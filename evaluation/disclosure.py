@@ -208,7 +208,7 @@ def recoverable_cells(size: np.ndarray, values: np.ndarray, groups: Sequence[np.
 def protect(frame: pd.DataFrame, *, min_cell: int, partitions: Sequence[Sequence[str]],
             size_col: str = "graduates", value_cols: Sequence[str] = ("vocational",),
             suppressed: Iterable[bool] | None = None, aggregates: Sequence[Sequence[str]] = (),
-            max_rounds: int = 500) -> Protection:
+            small_by: Sequence[str] = (), max_rounds: int = 500) -> Protection:
     """The suppression pattern of one table: primary, then complementary until the audit
     recovers no hidden cell or hidden pooled total (the rule in the module docstring).
 
@@ -221,6 +221,8 @@ def protect(frame: pd.DataFrame, *, min_cell: int, partitions: Sequence[Sequence
     of fewer than ``min_cell`` students is suppressed, and a pooled total that could be
     recomputed gets the next-smallest published pooled total of its family (same keys but the
     last) suppressed beside it. ``suppressed``: cells to suppress besides the primary ones.
+    ``small_by``: further counts of people (``graduated`` beside ``enrolled``) under the same
+    primary rule: a cell, or a pooled total (summed), with 1..min_cell-1 of them is small too.
     """
     if min_cell < 1:
         raise ValueError(f"disclosure: min_cell {min_cell!r}: expected an integer >= 1")
@@ -232,6 +234,8 @@ def protect(frame: pd.DataFrame, *, min_cell: int, partitions: Sequence[Sequence
     values = (np.column_stack([pd.to_numeric(frame[c], errors="coerce").fillna(0).astype("float64").to_numpy()
                                for c in vcols]) if vcols else np.zeros((n, 0)))
     prim = primary_mask(frame[size_col], min_cell)
+    for c in small_by:
+        prim |= primary_mask(frame[c], min_cell)
     sup = prim.copy()
     if suppressed is not None:
         sup |= np.asarray(list(suppressed), dtype=bool)
@@ -244,6 +248,9 @@ def protect(frame: pd.DataFrame, *, min_cell: int, partitions: Sequence[Sequence
             aggs.append((list(keys), key, (tuple(keys), key[:-1]), idx))
     agg_size = np.array([size[idx].sum() for *_, idx in aggs])
     agg_sup = (agg_size > 0) & (agg_size < min_cell)
+    for c in small_by:
+        counts = pd.to_numeric(frame[c], errors="coerce").to_numpy(dtype="float64")
+        agg_sup |= np.array([primary_mask([counts[idx].sum()], min_cell)[0] for *_, idx in aggs], dtype=bool)
 
     def published_groups() -> list[np.ndarray]:
         return groups + [idx for (_, _, _, idx), s in zip(aggs, agg_sup) if not s]
@@ -516,22 +523,74 @@ def protect_equity(gaps: pd.DataFrame, hidden: set[tuple[str, str, str]]) -> pd.
     return blank_suppressed(gaps, sup, EQUITY_BLANK) if sup.any() else gaps
 
 
-#: ``vocational_network``: the institutions of a year, trade and level add up to
-#: ``labour_alignment``'s row; the years of a trade and level to the network summary shown.
-NETWORK_PARTITIONS: tuple[tuple[str, ...], ...] = (("year", "trade", "level"), ("trade", "level"))
+#: ``vocational_network``: the years of a trade and level add up to the network summary a
+#: notebook shows (always published here: the summary is protected on its own).
+NETWORK_PARTITIONS: tuple[tuple[str, ...], ...] = (("trade", "level"),)
+#: The institutions of a year, trade and level add up to a row of ``labour_alignment`` (its
+#: graduates and employed_12m), published unless that pooled total is hidden.
+NETWORK_AGGREGATES: tuple[tuple[str, ...], ...] = (("year", "trade", "level"),)
 #: Columns left empty in a suppressed row of the network: outcomes of its people.
 NETWORK_BLANK: tuple[str, ...] = ("graduated", "employed_12m", "completion_rate", "employment_rate")
+#: Columns left empty in a suppressed row of ``labour_alignment``: outcomes of the graduates.
+ALIGNMENT_BLANK: tuple[str, ...] = ("graduates", "employed_12m")
+
+
+def _network_protection(network: pd.DataFrame, *, min_cell: int, partitions: Sequence[Sequence[str]],
+                        aggregates: Sequence[Sequence[str]]) -> Protection:
+    """The pattern of a network frame: cells of fewer than ``min_cell`` enrolled or graduated (or
+    an unknown count) and their complements, and the pooled totals of ``aggregates`` to hide.
+
+    Two passes: first as if every pooled total were always published (the cells' pattern), then
+    from that pattern with the pooled totals as totals that may be hidden themselves (a total of
+    one institution's row that is hidden, or one an attacker could pin, is hidden beside it). The
+    second pass only adds to the first.
+
+    The bound of an outcome in the audit is the larger of enrolled and graduated (graduates of a
+    longer programme can outnumber this year's intake)."""
+    parts = [p for p in partitions if all(k in network.columns for k in p)]
+    aggs = [a for a in aggregates if all(k in network.columns for k in a)]
+    enrolled = pd.to_numeric(network["enrolled"], errors="coerce")
+    graduated = pd.to_numeric(network["graduated"], errors="coerce")
+    people = network.assign(_people=np.fmax(enrolled.to_numpy(dtype="float64"), graduated.to_numpy(dtype="float64")))
+    kw = dict(min_cell=min_cell, size_col="_people", value_cols=("graduated", "employed_12m"),
+              small_by=("enrolled", "graduated"))
+    first = protect(people, partitions=[*aggs, *parts], **kw)
+    if not aggs:
+        return first
+    return protect(people, partitions=parts, aggregates=aggs, suppressed=first.suppressed.to_numpy(), **kw)
 
 
 def protect_network(network: pd.DataFrame, *, min_cell: int,
-                    partitions: Sequence[Sequence[str]] = NETWORK_PARTITIONS) -> pd.DataFrame:
+                    partitions: Sequence[Sequence[str]] = NETWORK_PARTITIONS,
+                    aggregates: Sequence[Sequence[str]] = NETWORK_AGGREGATES) -> pd.DataFrame:
     """``labour.vocational_network`` (or ``labour.network_summary``, with ``partitions=[["level"]]``)
     with rows of fewer than ``min_cell`` enrolled or graduated, and their complements, left empty
     (graduated, employed within 12 months and their rates); ``suppressed`` added. Places and
     enrolment (planned and admitted numbers) stay."""
-    grad = pd.to_numeric(network["graduated"], errors="coerce")
-    extra = ((grad > 0) & (grad < min_cell)).fillna(False).to_numpy(dtype=bool)
-    parts = [p for p in partitions if all(k in network.columns for k in p)]
-    p = protect(network, min_cell=min_cell, partitions=parts, size_col="enrolled",
-                value_cols=("graduated", "employed_12m"), suppressed=extra)
+    p = _network_protection(network, min_cell=min_cell, partitions=partitions, aggregates=aggregates)
     return blank_suppressed(network, p.suppressed.to_numpy(), NETWORK_BLANK)
+
+
+def protect_labour(alignment: pd.DataFrame, network: pd.DataFrame, *,
+                   min_cell: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``labour_alignment`` and ``vocational_network`` protected together; both with ``suppressed``.
+
+    A row of the alignment (survey year, trade, vocational level) is the network's institutions of
+    that year, trade and level added up, so the two tables are one pattern
+    (:func:`_network_protection` with those rows as pooled totals): an alignment row of fewer than
+    ``min_cell`` graduates or enrolled (the one primary rule) is hidden, and so is one that would
+    give a hidden institution away (a trade taught by one institution) or that a published
+    institution row and the network summary would give away. A hidden alignment row loses its
+    graduates and employed_12m; demand, places, ratio and gap (not outcomes of people) stay.
+    Rows without supply (qualifications ``none`` and ``university``, years the supply table does
+    not cover) have nothing to hide."""
+    p = _network_protection(network, min_cell=min_cell, partitions=NETWORK_PARTITIONS,
+                            aggregates=NETWORK_AGGREGATES)
+    net = blank_suppressed(network, p.suppressed.to_numpy(), NETWORK_BLANK)
+    hidden: set[tuple[str, str, str]] = set()
+    if not p.aggregates.empty:
+        a = p.aggregates[(p.aggregates["aggregate"] == "year,trade,level") & p.aggregates["suppressed"]]
+        hidden = {(str(int(r["year"])), str(r["trade"]), str(r["level"])) for r in a.to_dict("records")}
+    sup = np.array([(str(int(y)), str(t), str(q)) in hidden for y, t, q in
+                    zip(alignment["survey_year"], alignment["trade"], alignment["qualification"])], dtype=bool)
+    return blank_suppressed(alignment, sup, ALIGNMENT_BLANK), net

@@ -323,10 +323,16 @@ def labour_findings(alignment: pd.DataFrame, *, year: int | None = None, top: in
     cov = cov.loc[cov["survey_year"] == yr]
     if len(cov):
         c = cov.iloc[0]
-        vi.append(f"Đào tạo tại địa phương đáp ứng {_pct0(c['covered_by_places'], 'vi')} nhu cầu lao động qua đào tạo nghề "
-                  f"theo số chỗ và {_pct0(c['covered_by_graduates'], 'vi')} theo số tốt nghiệp ({yr}).")
-        en.append(f"Local training covers {_pct0(c['covered_by_places'], 'en')} of the demand for vocationally trained "
-                  f"workers by places and {_pct0(c['covered_by_graduates'], 'en')} by graduates ({yr}).")
+        if pd.notna(c["covered_by_graduates"]):
+            vi.append(f"Đào tạo tại địa phương đáp ứng {_pct0(c['covered_by_places'], 'vi')} nhu cầu lao động qua đào tạo "
+                      f"nghề theo số chỗ và {_pct0(c['covered_by_graduates'], 'vi')} theo số tốt nghiệp ({yr}).")
+            en.append(f"Local training covers {_pct0(c['covered_by_places'], 'en')} of the demand for vocationally "
+                      f"trained workers by places and {_pct0(c['covered_by_graduates'], 'en')} by graduates ({yr}).")
+        else:  # graduates of a small trade suppressed in that year: by places only
+            vi.append(f"Đào tạo tại địa phương đáp ứng {_pct0(c['covered_by_places'], 'vi')} nhu cầu lao động qua đào tạo "
+                      f"nghề theo số chỗ ({yr}).")
+            en.append(f"Local training covers {_pct0(c['covered_by_places'], 'en')} of the demand for vocationally "
+                      f"trained workers by places ({yr}).")
     tr = mismatch_trend(alignment)
     tr = tr.loc[tr["n_surveys"] >= 2]
     if len(tr):

@@ -79,6 +79,13 @@ def _ratio(num, den) -> np.ndarray:
         return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
 
 
+def _hidden(alignment: pd.DataFrame) -> pd.Series:
+    """Rows of an alignment table whose graduates are suppressed (``disclosure.protect_labour``)."""
+    if "suppressed" not in alignment.columns:
+        return pd.Series(False, index=alignment.index)
+    return alignment["suppressed"].astype("boolean").fillna(False).astype(bool)
+
+
 def _q_order(s: pd.Series) -> pd.Series:
     order = {q: i for i, q in enumerate(QUALIFICATIONS)}
     return s.map(lambda v: order.get(v, len(order)))
@@ -142,6 +149,10 @@ def mismatch_by_trade(alignment: pd.DataFrame) -> pd.DataFrame:
     m = alignment.loc[alignment["matched"]]
     keys = ["survey_year", "trade"]
     out = m.groupby(keys, sort=True)[["demand", "places", "graduates"]].sum(min_count=1).reset_index()
+    # a row whose graduates are suppressed (disclosure.protect_labour) leaves the trade's sum empty:
+    # the sum of the others would give it back by subtraction
+    hidden = _hidden(m).groupby([m[k] for k in keys], sort=True).any()
+    out.loc[hidden.reindex(pd.MultiIndex.from_frame(out[keys]), fill_value=False).to_numpy(), "graduates"] = pd.NA
     other = alignment.loc[~alignment["matched"]].groupby(keys, sort=True)["demand"].sum().rename("demand_other")
     out = out.merge(other.reset_index(), on=keys, how="outer")
     out["demand"] = out["demand"].fillna(0).astype("int64")
@@ -224,6 +235,7 @@ def local_coverage(alignment: pd.DataFrame) -> pd.DataFrame:
     data are left out.
     """
     m = alignment.loc[alignment["matched"] & alignment["supply_year_covered"]].copy()
+    hidden = _hidden(m).groupby(m["survey_year"], sort=True).any()
     dem = m["demand"].to_numpy(dtype="float64")
     m["_by_places"] = np.minimum(m["places"].astype("float64").to_numpy(), dem)
     m["_by_grads"] = np.minimum(m["graduates"].astype("float64").to_numpy(), dem)
@@ -232,6 +244,8 @@ def local_coverage(alignment: pd.DataFrame) -> pd.DataFrame:
     out = g.join(total, how="left").reset_index()
     out["covered_by_places"] = _ratio(out["_by_places"], out["demand"])
     out["covered_by_graduates"] = _ratio(out["_by_grads"], out["demand"])
+    # not computed in a year with suppressed graduates (it would give them back)
+    out.loc[hidden.reindex(out["survey_year"], fill_value=False).to_numpy(), "covered_by_graduates"] = np.nan
     out = out.rename(columns={"demand": "demand_vocational"})
     out["vocational_share"] = _ratio(out["demand_vocational"], out["demand_all"])
     for c in ("demand_vocational", "demand_all"):

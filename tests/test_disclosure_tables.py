@@ -254,3 +254,105 @@ def test_vocational_network_rows_are_protected_against_the_alignment_totals():
     # the alignment total of 2020 minus the institutions shown no longer gives institution A's outcomes
     shown = out[~out["suppressed"] & (out["year"] == 2020)]
     assert len(shown) <= 1
+
+
+# --------------------------------------------------------------------------- labour_alignment
+def _labour_frames():
+    """Survey years 2021 and 2023. Điện (intermediate) 2021 has 3 graduates from one institution;
+    Cơ khí (college) is taught by one institution, whose 2023 row the network hides beside its
+    small 2021 row; May (elementary) has two institutions, one of 2 graduates in 2023."""
+    demand = pd.DataFrame(
+        [(y, "DN1", "29266", "C", t, q, 20) for y in (2021, 2023)
+         for t, q in (("Điện", "intermediate"), ("Cơ khí", "college"), ("May", "elementary"), ("May", "none"))],
+        columns=["survey_year", "enterprise_id", "commune_code", "sector", "trade", "qualification", "workers_needed"])
+    rows = [  # year, institution, trade, level, places, enrolled, graduated, employed_12m
+        (2021, "I1", "Điện", "intermediate", 20, 12, 3, 2), (2023, "I1", "Điện", "intermediate", 20, 18, 15, 11),
+        (2022, "I1", "Điện", "intermediate", 20, 16, 14, 9),
+        (2021, "I2", "Cơ khí", "college", 30, 4, 3, 3), (2022, "I2", "Cơ khí", "college", 30, 22, 17, 12),
+        (2023, "I2", "Cơ khí", "college", 30, 20, 16, 12),
+        (2021, "I1", "May", "elementary", 40, 30, 25, 20), (2021, "I3", "May", "elementary", 40, 28, 22, 15),
+        (2023, "I1", "May", "elementary", 40, 31, 26, 20), (2023, "I3", "May", "elementary", 40, 9, 2, 1),
+    ]
+    supply = pd.DataFrame([(y, i, f"Cơ sở {i}", "29266", t, lv, p, e, g, m) for y, i, t, lv, p, e, g, m in rows],
+                          columns=["year", "institution_id", "institution_name", "commune_code", "trade", "level",
+                                   "places", "enrolled", "graduated", "employed_12m"])
+    return demand, supply
+
+
+def attack_labour(alignment: pd.DataFrame, network: pd.DataFrame, summary: pd.DataFrame,
+                  true_network: pd.DataFrame) -> list[str]:
+    """What the alignment rows, the network rows and the network summary give away: every hidden
+    institution row and every hidden alignment row, for graduated and employed_12m."""
+    key = ["year", "institution_id", "trade", "level"]
+    net = network.merge(true_network[key + ["graduated", "employed_12m"]], on=key, suffixes=("", "_true"))
+    hid = net[net["suppressed"]].reset_index(drop=True)
+    size = np.fmax(hid["enrolled"].to_numpy(float), hid["graduated_true"].to_numpy(float))
+    found = []
+    for count, col in (("graduated", "graduates"), ("employed_12m", "employed_12m")):
+        eqs = []
+        for r in alignment[alignment["matched"] & alignment["supply_year_covered"]
+                           & ~alignment["suppressed"]].itertuples(index=False):
+            m = (net["year"] == r.survey_year) & (net["trade"] == r.trade) & (net["level"] == r.qualification)
+            w = ((hid["year"] == r.survey_year) & (hid["trade"] == r.trade) & (hid["level"] == r.qualification))
+            if w.any():
+                eqs.append((w.to_numpy(float), getattr(r, col) - net.loc[m & ~net["suppressed"], count].sum()))
+        for r in summary[~summary["suppressed"]].itertuples(index=False):
+            m = (net["trade"] == r.trade) & (net["level"] == r.level)
+            w = (hid["trade"] == r.trade) & (hid["level"] == r.level)
+            if w.any():
+                eqs.append((w.to_numpy(float), getattr(r, count) - net.loc[m & ~net["suppressed"], count].sum()))
+        secrets = [(f"{count} of {r.institution_id} {r.trade} {r.level} {r.year}", np.eye(len(hid))[i])
+                   for i, r in enumerate(hid.itertuples(index=False))]
+        for r in alignment[alignment["suppressed"]].itertuples(index=False):
+            w = (hid["year"] == r.survey_year) & (hid["trade"] == r.trade) & (hid["level"] == r.qualification)
+            secrets.append((f"{col} of alignment {r.trade} {r.qualification} {r.survey_year}", w.to_numpy(float)))
+        found += _attack(pd.DataFrame({"size": size}), eqs, secrets)
+    return found
+
+
+def test_labour_alignment_hides_small_rows_and_what_gives_them_away():
+    from evaluation import labour
+
+    demand, supply = _labour_frames()
+    network = labour.vocational_network(supply)
+    alignment, net = dc.protect_labour(labour.labour_alignment(demand, supply), network, min_cell=MIN_CELL)
+    a = alignment.set_index(["survey_year", "trade", "qualification"])
+    # 3 graduates of Điện in 2021: below min_cell, hidden (it was published as it was)
+    assert a.loc[(2021, "Điện", "intermediate"), "suppressed"]
+    assert a.loc[(2021, "Điện", "intermediate"), ["graduates", "employed_12m"]].isna().all()
+    # the one institution of Cơ khí: its 2023 row hides the small 2021 row in the network, so the
+    # alignment row, which is that institution's row, is hidden too
+    assert net.set_index(["year", "institution_id"]).loc[(2023, "I2"), "suppressed"]
+    assert a.loc[(2023, "Cơ khí", "college"), "suppressed"]
+    # demand, places and the gap are not outcomes of people: they stay; rows without supply are not hidden
+    assert a.loc[(2021, "Điện", "intermediate"), ["demand", "places", "gap"]].notna().all()
+    assert not a.loc[(2021, "May", "none"), "suppressed"]
+    assert not a.loc[(2021, "May", "elementary"), "suppressed"]
+    summary = dc.protect_network(labour.network_summary(supply, by=["trade", "level"]), min_cell=MIN_CELL,
+                                 partitions=[["level"]])
+    assert attack_labour(alignment, net, summary, network) == []
+    # the table the section publishes passes the contract's privacy check; unprotected it does not
+    from evaluation.evidence import EvidenceError, labour_alignment_table
+
+    labour_alignment_table(alignment, min_cell=MIN_CELL)
+    with pytest.raises(EvidenceError, match="below min_cell"):
+        labour_alignment_table(labour.labour_alignment(demand, supply), min_cell=MIN_CELL)
+    # what the notebook shows from the alignment leaves the hidden graduates out of every sum
+    st = labour.mismatch_by_trade(alignment).set_index(["survey_year", "trade"])
+    assert pd.isna(st.loc[(2021, "Điện"), "graduates"]) and st.loc[(2021, "May"), "graduates"] == 47
+    cov = labour.local_coverage(alignment).set_index("survey_year")["covered_by_graduates"]
+    assert cov.isna().all()
+
+
+def test_labour_alignment_unprotected_gives_the_small_rows_away():
+    """The attack can fail: the alignment as it was published (no suppression) beside the network."""
+    from evaluation import labour
+
+    demand, supply = _labour_frames()
+    network = labour.vocational_network(supply)
+    _, net = dc.protect_labour(labour.labour_alignment(demand, supply), network, min_cell=MIN_CELL)
+    plain = labour.labour_alignment(demand, supply).assign(suppressed=False)
+    summary = dc.protect_network(labour.network_summary(supply, by=["trade", "level"]), min_cell=MIN_CELL,
+                                 partitions=[["level"]])
+    found = attack_labour(plain, net, summary, network)
+    assert any("I1 Điện intermediate 2021" in f for f in found) and any("I2 Cơ khí college" in f for f in found)

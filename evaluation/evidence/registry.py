@@ -99,6 +99,10 @@ class TableSpec:
     #: (column, format) pairs where this table's column differs from reference_data/columns.csv
     #: (e.g. ``ci_low`` of a projected rate is a rate, not percentage points).
     formats: tuple[tuple[str, str], ...] = ()
+    #: The columns a suppressed row leaves empty, where they are not every count, rate and flag
+    #: but the size (``graduates``) and the target: ``labour_alignment`` hides the outcomes of its
+    #: graduates and keeps the enterprises' demand and the training places.
+    suppression_blank: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         missing = [k for k in self.keys if k not in self.columns]

@@ -153,7 +153,7 @@ def _register_plan_tables() -> None:
              "are left empty.",
              "Ratio = places / demand; gap = demand - places (positive: too few places, negative: places beyond the "
              "surveyed demand)."),
-            formats=(("ratio", "number"), ("gap", "number"))),
+            formats=(("ratio", "number"), ("gap", "number")), suppression_blank=("graduates", "employed_12m")),
         TableSpec(
             "vocational_network", ("year", "institution_id", "trade", "level"),
             ("year", "institution_id", "trade", "level", "places", "enrolled", "fill_rate", "completion_rate",

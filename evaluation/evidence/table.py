@@ -159,7 +159,11 @@ class EvidenceTable:
             raise EvidenceError(f"evidence table {tid}: {_row_label(df, i, keys)}, column graduates, value "
                                 f"{grads[i]:g}: a cell below min_cell = {self.min_cell} must be suppressed "
                                 "(rate and revealing counts empty, suppressed = true)")
-        revealing = [c for c in df.columns if c not in keys and c not in _SUPPRESSION_KEEP and _reveals(c, df[c], tid)]
+        if self.spec.suppression_blank is not None:
+            revealing = [c for c in self.spec.suppression_blank if c in df.columns]
+        else:
+            revealing = [c for c in df.columns if c not in keys and c not in _SUPPRESSION_KEEP
+                         and _reveals(c, df[c], tid)]
         for c in revealing:
             filled = df[c].notna().to_numpy(dtype=bool) & supp
             if filled.any():

@@ -9,20 +9,29 @@ from ..registry import TABLES
 from ..table import EvidenceTable
 from ._common import (_make, _require)
 
-def labour_alignment_table(frame: pd.DataFrame, *, notebook: str = "", synthetic: bool = False,
+def labour_alignment_table(frame: pd.DataFrame, *, min_cell: int = 5, notebook: str = "", synthetic: bool = False,
                            findings: Mapping[str, Iterable[str]] | None = None,
                            notes_vi: Iterable[str] = (), notes_en: Iterable[str] = ()) -> EvidenceTable:
     """``labour_alignment``: one row per survey year, trade and qualification
     (``labour.labour_alignment``); ``findings`` (``findings.labour_findings``) go into the notes.
-    Counts are of workers and training places of institutions, not of the cohort's students."""
+    Demand and places are counts of workers and training places; graduates and employed_12m are
+    outcomes of people: a row of fewer than ``min_cell`` graduates must come protected
+    (``disclosure.protect_labour``: ``suppressed``, graduates and employed_12m empty), which
+    ``EvidenceTable.check`` verifies."""
     tid = "labour_alignment"
     _require(frame, TABLES[tid].columns, tid)
-    yrs = sorted(int(y) for y in frame["survey_year"].unique())
-    vi = [f"Các năm khảo sát: {', '.join(map(str, yrs))}; {frame['trade'].nunique()} ngành nghề."]
-    en = [f"Survey years: {', '.join(map(str, yrs))}; {frame['trade'].nunique()} trades."]
+    df = frame.copy()
+    if "suppressed" not in df.columns:
+        df["suppressed"] = False
+    yrs = sorted(int(y) for y in df["survey_year"].unique())
+    n = int(df["suppressed"].astype("boolean").fillna(False).sum())
+    vi = [f"Các năm khảo sát: {', '.join(map(str, yrs))}; {df['trade'].nunique()} ngành nghề.",
+          f"Ngưỡng tối thiểu min_cell = {min_cell} người; số dòng bị ẩn số tốt nghiệp và số có việc làm: {n} trên {len(df)}."]
+    en = [f"Survey years: {', '.join(map(str, yrs))}; {df['trade'].nunique()} trades.",
+          f"Minimum cell min_cell = {min_cell} people; rows with graduates and employment suppressed: {n} of {len(df)}."]
     vi += list((findings or {}).get("vi", ()))
     en += list((findings or {}).get("en", ()))
-    return _make(tid, frame, notebook=notebook, min_cell=1, synthetic=synthetic, extra_vi=vi, extra_en=en,
+    return _make(tid, df, notebook=notebook, min_cell=min_cell, synthetic=synthetic, extra_vi=vi, extra_en=en,
                  notes_vi=notes_vi, notes_en=notes_en)
 
 
