@@ -43,7 +43,7 @@ from typing import Any
 
 from .fsutil import swap_into_place
 from .params import ReviewParams
-from .paths import NOTEBOOKS_DIR, ROOT
+from .paths import NOTEBOOKS_DIR, OUTPUT_DIR, ROOT
 
 #: Kernel every notebook runs in (``make lab`` / ``make review`` install it into the venv).
 KERNEL_NAME = "python3"
@@ -171,7 +171,8 @@ def check_out_folder(params: ReviewParams, *, params_file: str | Path | None = N
     root, the home folder, the repository, the notebooks, the data folder, the parameters or
     targets file; it must not lie inside the data folder (the bundle would become input). An
     existing ``out`` must be a bundle (a ``manifest.json`` of an earlier run) or empty, unless
-    ``overwrite``. Its parent must be writable, have ``MIN_FREE_BYTES`` free and allow the
+    ``overwrite``; inside the repository (the toolkit's own code, parameters, tests), outside
+    ``output/``, even ``overwrite`` does not let a run replace a folder that is not a bundle. Its parent must be writable, have ``MIN_FREE_BYTES`` free and allow the
     bundle's path lengths. Nothing is written except a probe file, removed at once.
     """
     out = Path(os.path.abspath(params.out_path))
@@ -219,7 +220,14 @@ def check_out_folder(params: ReviewParams, *, params_file: str | Path | None = N
         if not out.is_dir():
             return (f"output folder {out} (parameter 'out' / --out) exists and is not a folder; "
                     "choose another path or remove the file")
-        if not overwrite and not is_bundle(out) and any(out.iterdir()):
+        foreign = not is_bundle(out) and any(out.iterdir())
+        repo = Path(os.path.realpath(ROOT))
+        if foreign and repo in real.parents and not _contains(Path(os.path.realpath(OUTPUT_DIR)), real):
+            return (f"output folder {out} (parameter 'out' / --out) is a folder of the toolkit's repository "
+                    f"({real.relative_to(repo).as_posix()}/) holding files that are not an evidence bundle; a run "
+                    "replaces its output folder, so they would be deleted (--overwrite does not apply to the "
+                    "repository). Choose a folder under output/ or outside the repository")
+        if not overwrite and foreign:
             return (f"output folder {out} (parameter 'out' / --out) holds files that are not an evidence bundle "
                     "(no manifest.json of an earlier run); a run replaces the whole folder. Choose an empty or new "
                     "folder, or pass --overwrite to replace it")

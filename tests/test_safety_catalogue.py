@@ -247,6 +247,14 @@ for _id, _where, _msg in [
     ("out_is_the_notebooks_folder", lambda d: NOTEBOOKS_DIR, "is the notebooks folder" + REFUSED),
     ("out_is_inside_the_data_folder", lambda d: d / "bundle", "is inside the data folder {data}; the bundle would "
      "become input of the next run. Choose a folder outside the data folder"),
+    ("out_is_the_package_with_overwrite", lambda d: ROOT / "evaluation", "is a folder of the toolkit's repository "
+     "(evaluation/) holding files that are not an evidence bundle; a run replaces its output folder, so they would be "
+     "deleted (--overwrite does not apply to the repository). Choose a folder under output/ or outside the "
+     "repository"),
+    ("out_is_the_parameters_folder_with_overwrite", lambda d: PARAMS_DIR, "is a folder of the toolkit's repository "
+     "(params/) holding files that are not an evidence bundle; a run replaces its output folder, so they would be "
+     "deleted (--overwrite does not apply to the repository). Choose a folder under output/ or outside the "
+     "repository"),
 ]:
     CASES.append(Case(_id, 1, "run", (lambda where: lambda tmp: _run_params(tmp, where))(_where),
                       "error: output folder {out} (parameter 'out' / --out) " + _msg))
