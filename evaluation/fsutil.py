@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterable
 from pathlib import Path
 
 
@@ -35,3 +36,17 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_bytes(data)
     tmp.replace(path)
+
+
+def would_delete(target: str | Path, protected: Iterable[tuple[str | Path, str]]) -> tuple[str, Path | None] | None:
+    """What replacing folder ``target`` would delete of ``protected`` (``(path, what)`` pairs, in
+    order): ``(what, None)`` when ``target`` is that path, ``(what, path)`` when it contains it, or
+    ``None``. Paths are compared after resolving symbolic links and ``..``."""
+    real = Path(os.path.realpath(target))
+    for path, what in protected:
+        p = Path(os.path.realpath(path))
+        if real == p:
+            return what, None
+        if real in p.parents:
+            return what, p
+    return None

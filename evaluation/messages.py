@@ -78,6 +78,10 @@ PHRASES: dict[str, str] = {
     "per level and year, whole district": "theo cấp học và năm, toàn huyện",
     "CSV file": "tệp CSV", "Parquet file": "tệp Parquet",
     "lines": "dòng", "rows": "dòng", "line": "dòng", "row": "dòng",
+    "is": "là", "contains": "chứa",
+    "the root of the file system": "thư mục gốc của hệ thống tệp", "your home folder": "thư mục cá nhân của bạn",
+    "the repository of the toolkit": "kho mã nguồn của bộ công cụ", "the base folder (--base)": "thư mục nền (--base)",
+    "the key file (--key-file)": "tệp khóa (--key-file)",
 }
 
 #: (English pattern, Vietnamese). ``{name}`` matches any text; the same names fill the Vietnamese.
@@ -193,6 +197,20 @@ CATALOGUE: tuple[tuple[str, str], ...] = (
      "--overwrite to replace it",
      "thư mục kết quả chưa có hoặc đang trống: thư mục này đã có tệp; hãy chọn thư mục khác hoặc thêm --overwrite "
      "để thay thế"),
+    ("an output folder of its own: this one {rel} the input file {name}; importing replaces the whole folder, so it "
+     "would be deleted, even with --overwrite; choose a new folder",
+     "một thư mục kết quả riêng: thư mục này {rel} tệp nhập {name}; nhập dữ liệu sẽ thay thế cả thư mục nên tệp đó "
+     "sẽ bị xóa, kể cả khi có --overwrite; hãy chọn thư mục mới"),
+    ("an output folder of its own: this one {rel} {what}; importing replaces the whole folder, so it would be "
+     "deleted, even with --overwrite; choose a new folder",
+     "một thư mục kết quả riêng: thư mục này {rel} {what}; nhập dữ liệu sẽ thay thế cả thư mục nên nó sẽ bị xóa, kể "
+     "cả khi có --overwrite; hãy chọn thư mục mới"),
+    ("an output folder of its own: this one is a folder of the toolkit's repository that holds files; importing "
+     "replaces the whole folder, so they would be deleted, even with --overwrite; choose a folder under data/ or "
+     "outside the repository",
+     "một thư mục kết quả riêng: thư mục này nằm trong kho mã nguồn của bộ công cụ và đã có tệp; nhập dữ liệu sẽ "
+     "thay thế cả thư mục nên các tệp đó sẽ bị xóa, kể cả khi có --overwrite; hãy chọn thư mục trong data/ hoặc "
+     "ngoài kho mã nguồn"),
     ("at least one input file", "ít nhất một tệp đầu vào"),
     ("a sheet named after its table (Trường học, Xã, Tốt nghiệp, Tư vấn HN, Học sinh, Nhu cầu lao động, Cơ sở "
      "GDNN, or the contract names schools, communes, graduates, ...) or --kind; this sheet's name and header match "

@@ -41,7 +41,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .fsutil import swap_into_place
+from .fsutil import swap_into_place, would_delete
 from .params import ReviewParams
 from .paths import NOTEBOOKS_DIR, OUTPUT_DIR, ROOT
 
@@ -187,14 +187,13 @@ def check_out_folder(params: ReviewParams, *, params_file: str | Path | None = N
     for given, what in ((params_file, "the parameters file"), (params.targets_path, "the targets file")):
         if given:
             protected.append((Path(given), what))
-    for path, what in protected:
-        target = Path(os.path.realpath(path))
-        if _contains(real, target):
-            same = real == target
-            return (f"output folder {out} (parameter 'out' / --out) is {what}" if same else
-                    f"output folder {out} (parameter 'out' / --out) contains {what} ({target})") + (
-                "; a run replaces its output folder, so it would be deleted. Choose a folder of its own, "
-                "e.g. output/<cycle>")
+    hit = would_delete(real, protected)
+    if hit is not None:
+        what, inside = hit
+        return (f"output folder {out} (parameter 'out' / --out) is {what}" if inside is None else
+                f"output folder {out} (parameter 'out' / --out) contains {what} ({inside})") + (
+            "; a run replaces its output folder, so it would be deleted. Choose a folder of its own, "
+            "e.g. output/<cycle>")
     data_real = Path(os.path.realpath(params.data_path))
     if _contains(data_real, real):
         return (f"output folder {out} (parameter 'out' / --out) is inside the data folder {params.data_path}; "

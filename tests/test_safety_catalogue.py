@@ -432,6 +432,31 @@ def _(tmp):
     return ImportInput([g], out, {"base": base})
 
 
+OWN = ("expected an output folder of its own: this one {} ; importing replaces the whole folder, so it would be "
+       "deleted, even with --overwrite; choose a new folder [output_protected]")
+for _id, _out, _what in [
+    ("import_into_the_folder_of_its_inputs", lambda tmp: tmp / "wb", "contains the input file graduates.csv"),
+    ("import_into_a_parent_of_its_inputs", lambda tmp: tmp, "contains the input file graduates.csv"),
+    ("import_into_the_base_folder", lambda tmp: tmp / "inputs" / "cohort", "is the base folder (--base)"),
+    ("import_into_root", lambda tmp: Path("/"), "is the root of the file system"),
+    ("import_into_the_repository", lambda tmp: ROOT, "is the repository of the toolkit"),
+]:
+    def _b(tmp, out=_out):
+        base, g = _import_base(tmp)
+        (tmp / "wb" / "notes.txt").write_text("the user's notes\n", encoding="utf-8")
+        return ImportInput([g], out(tmp), {"base": base, "overwrite": True})
+    CASES.append(Case(_id, 1, "import", _b, "{out}: " + OWN.format(_what).replace(" ;", ";")))
+
+
+@case("import_into_a_folder_of_the_repository", 1, "import",
+      "{out}: expected an output folder of its own: this one is a folder of the toolkit's repository that holds files; "
+      "importing replaces the whole folder, so they would be deleted, even with --overwrite; choose a folder under "
+      "data/ or outside the repository [output_protected]")
+def _(tmp):
+    base, g = _import_base(tmp)
+    return ImportInput([g], PARAMS_DIR, {"base": base, "overwrite": True})
+
+
 # ================================================================================================
 # 2. Small cells: nothing hidden comes back from a total minus the published cells
 # ================================================================================================

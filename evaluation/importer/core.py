@@ -27,7 +27,7 @@ import pandas as pd
 from ..contract import ALL_DESTINATIONS, ALL_TABLES, DESTINATIONS, GEOGRAPHIES, REQUIRED_TABLES
 from ..reference import commune_crosswalk
 from ..contract import TABLE_SPECS
-from ..fsutil import swap_into_place
+from ..fsutil import swap_into_place, would_delete
 from ..validation import check_tables, validate_folder
 from . import cells as C
 from .headers import SKIP_SHEETS, sheet_table, sheet_tables
@@ -650,6 +650,9 @@ def import_files(files: Iterable[str | Path], out: str | Path, *, kind: str | No
         raise ValueError(f"geography {geography!r}: expected one of {', '.join(GEOGRAPHIES)}")
     if kind is not None and kind not in ALL_TABLES:
         raise ValueError(f"kind {kind!r}: expected one of {', '.join(ALL_TABLES)}")
+    refused = _refused_out(out, files, base=base, key_file=key_file)
+    if refused is not None:
+        raise ImportFailed([ImportIssue(check="output_protected", file=str(out), expected=refused)], out)
     if out.exists() and (not out.is_dir() or any(out.iterdir())) and not overwrite:
         raise ImportFailed([ImportIssue(check="output_exists", file=str(out), expected=(
             "an output folder that does not exist yet or is empty: it already holds files; choose another "
@@ -874,6 +877,33 @@ def import_files(files: Iterable[str | Path], out: str | Path, *, kind: str | No
         raise
     return ImportResult(out=out, tables={t: len(df) for t, df in frames.items()}, report=report,
                         validation=folder_report)
+
+
+def _refused_out(out: Path, files: list[Path], *, base: Any, key_file: Any) -> str | None:
+    """Why ``out`` may not be replaced by an import, even with ``overwrite``, or None.
+
+    Importing replaces the whole output folder, so it must not be, or contain, the root, the home
+    folder, the repository, an input file, the base folder or the key file; inside the
+    repository only ``data/`` and ``output/`` may hold a folder to replace."""
+    from ..paths import DATA_DIR, OUTPUT_DIR, ROOT
+
+    protected: list[tuple[Any, str]] = [(Path(os.path.abspath(out)).anchor or "/", "the root of the file system"),
+                                        (Path.home(), "your home folder"), (ROOT, "the repository of the toolkit")]
+    protected += [(f, f"the input file {Path(f).name}") for f in files]
+    protected += [(p, what) for p, what in ((base, "the base folder (--base)"), (key_file, "the key file (--key-file)"))
+                  if p is not None]
+    hit = would_delete(out, protected)
+    if hit is not None:
+        what, inside = hit
+        return (f"an output folder of its own: this one {'is' if inside is None else 'contains'} {what}; importing "
+                "replaces the whole folder, so it would be deleted, even with --overwrite; choose a new folder")
+    real, repo = Path(os.path.realpath(out)), Path(os.path.realpath(ROOT))
+    if (repo in real.parents and real.is_dir() and any(real.iterdir())
+            and not any(Path(os.path.realpath(d)) in (real, *real.parents) for d in (DATA_DIR, OUTPUT_DIR))):
+        return ("an output folder of its own: this one is a folder of the toolkit's repository that holds files; "
+                "importing replaces the whole folder, so they would be deleted, even with --overwrite; choose a "
+                "folder under data/ or outside the repository")
+    return None
 
 
 def _parse_map_line(line: str) -> tuple[str, str] | None:
