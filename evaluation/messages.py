@@ -197,6 +197,9 @@ CATALOGUE: tuple[tuple[str, str], ...] = (
      "--overwrite to replace it",
      "thư mục kết quả chưa có hoặc đang trống: thư mục này đã có tệp; hãy chọn thư mục khác hoặc thêm --overwrite "
      "để thay thế"),
+    ("a folder the import can write: writing failed ({why}); free some space or choose another folder",
+     "một thư mục ghi được: không ghi được ({why}); hãy giải phóng dung lượng đĩa hoặc chọn thư mục khác"),
+    ("a file the import can read: reading it failed ({why})", "một tệp đọc được: không đọc được tệp ({why})"),
     ("an output folder of its own: this one {rel} the input file {name}; importing replaces the whole folder, so it "
      "would be deleted, even with --overwrite; choose a new folder",
      "một thư mục kết quả riêng: thư mục này {rel} tệp nhập {name}; nhập dữ liệu sẽ thay thế cả thư mục nên tệp đó "

@@ -178,6 +178,7 @@ class ImportInput:
     files: list[Path]
     out: Path
     kwargs: dict = field(default_factory=dict)
+    patch: Callable[[pytest.MonkeyPatch], None] | None = None
 
 
 @dataclass
@@ -595,6 +596,18 @@ for _id, _name, _data, _msg in [
      "delimited)' [csv_encoding]"),
 ]:
     CASES.append(Case(_id, 3, "import", _one_file(_name, _data), _msg))
+
+
+@case("workbook_that_cannot_be_read", 3, "import",
+      "mau.xlsx: expected a file the import can read: reading it failed (Permission denied) [file_unreadable]")
+def _(tmp):
+    p = _template(tmp)
+    real = Path.read_bytes
+
+    def denied(mp):
+        mp.setattr(Path, "read_bytes", lambda self: (_ for _ in ()).throw(PermissionError(errno.EACCES,
+                   "Permission denied")) if self.name == "mau.xlsx" else real(self))
+    return ImportInput([p], tmp / "imported", patch=denied)
 
 
 @case("zip_that_is_not_a_workbook", 3, "import",
@@ -1240,16 +1253,36 @@ def _(tmp, mp, capsys):
     return err
 
 
+def _fails_writing(mp: pytest.MonkeyPatch, exc: BaseException) -> None:
+    real = pd.DataFrame.to_csv
+
+    def failing(self, path=None, *a, **k):
+        if path is not None and ".importing-" in str(path):
+            raise exc
+        return real(self, path, *a, **k)
+    mp.setattr(pd.DataFrame, "to_csv", failing)
+
+
+@case("import_on_a_full_disk_writes_nothing", 8, "fault")
+def _(tmp, mp, capsys):
+    base, g = _import_base(tmp)
+    out = tmp / "imported"
+    (out / "old").mkdir(parents=True)  # an earlier import, replaced only by a complete one
+    (out / "old" / "graduates.csv").write_text("school_id\nS01\n", encoding="utf-8")
+    _fails_writing(mp, OSError(errno.ENOSPC, "No space left on device"))
+    before = snapshot(tmp)
+    with pytest.raises(ImportFailed) as e:
+        import_files([g], out, base=base, overwrite=True)
+    assert e.value.messages == [f"{out}: expected a folder the import can write: writing failed (No space left on "
+                                "device); free some space or choose another folder [output_unwritable]"]
+    assert snapshot(tmp) == before and [p.name for p in tmp.iterdir() if ".importing-" in p.name] == []
+    return str(e.value)
+
+
 @case("import_interrupted_while_writing_leaves_nothing", 8, "fault")
 def _(tmp, mp, capsys):
     base, g = _import_base(tmp)
-    real = pd.DataFrame.to_csv
-
-    def interrupted(self, path=None, *a, **k):
-        if path is not None and ".importing-" in str(path):
-            raise KeyboardInterrupt
-        return real(self, path, *a, **k)
-    mp.setattr(pd.DataFrame, "to_csv", interrupted)
+    _fails_writing(mp, KeyboardInterrupt())
     before = snapshot(tmp)
     with pytest.raises(KeyboardInterrupt):
         import_files([g], tmp / "imported", base=base)
@@ -1284,7 +1317,9 @@ def _run_case(c: Case, tmp: Path, mp: pytest.MonkeyPatch, capsys) -> str:
             res = import_files(made.files, made.out, **made.kwargs)
             c.check(res, tmp)
             return ""
-        with pytest.raises(ImportFailed) as e:
+        with pytest.raises(ImportFailed) as e, pytest.MonkeyPatch.context() as m:
+            if made.patch is not None:
+                made.patch(m)
             import_files(made.files, made.out, **made.kwargs)
         text = str(e.value)
         assert c.expected.format(out=made.out, tmp=tmp) in e.value.messages, text

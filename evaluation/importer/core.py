@@ -854,8 +854,11 @@ def import_files(files: Iterable[str | Path], out: str | Path, *, kind: str | No
         raise ImportFailed(_map_validation(vreport, recs_of, base_files), out)
     # 6. write to a temporary folder, validate it as a folder, move into place
     report = _report(files, log, frames, key, geography, vreport, _shown_base(base, out), base_files)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.importing-", dir=out.parent))
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.importing-", dir=out.parent))
+    except OSError as exc:
+        raise ImportFailed([_unwritable(out, exc)], out) from None
     try:
         for t, df in frames.items():
             df.to_csv(tmp / f"{t}.csv", index=False, lineterminator="\n", encoding="utf-8")
@@ -872,11 +875,20 @@ def import_files(files: Iterable[str | Path], out: str | Path, *, kind: str | No
         (tmp / REPORT_MD).write_text(_report_md(report), encoding="utf-8")
         os.chmod(tmp, 0o755)
         _move_into_place(tmp, out)
+    except OSError as exc:  # a full or read-only disk: the temporary folder goes, the old out stays
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise ImportFailed([_unwritable(out, exc)], out) from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return ImportResult(out=out, tables={t: len(df) for t, df in frames.items()}, report=report,
                         validation=folder_report)
+
+
+def _unwritable(out: Path, exc: OSError) -> ImportIssue:
+    return ImportIssue(check="output_unwritable", file=str(out), expected=(
+        f"a folder the import can write: writing failed ({exc.strerror or exc}); free some space or choose another "
+        "folder"))
 
 
 def _refused_out(out: Path, files: list[Path], *, base: Any, key_file: Any) -> str | None:

@@ -114,12 +114,16 @@ def read_file(path: Path) -> list[Grid]:
     name = path.name
     if not path.is_file():
         raise _fail(name, "file_missing", "an existing file")
-    size = path.stat().st_size
-    if size > MAX_FILE_BYTES:
-        raise _fail(name, "file_too_large",
-                    f"an input file of at most {MAX_FILE_BYTES // (1024 * 1024)} MB: this one has "
-                    f"{size // (1024 * 1024)} MB; split it by year or school")
-    data = path.read_bytes()
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise _fail(name, "file_too_large",
+                        f"an input file of at most {MAX_FILE_BYTES // (1024 * 1024)} MB: this one has "
+                        f"{size // (1024 * 1024)} MB; split it by year or school")
+        data = path.read_bytes()
+    except OSError as exc:  # no permission, a disk error, a file on a network share gone
+        raise _fail(name, "file_unreadable", f"a file the import can read: reading it failed "
+                                             f"({exc.strerror or exc})") from None
     if len(data) == 0:
         raise _fail(name, "empty_file", "a workbook or CSV file with data; this file is empty (0 bytes)")
     suffix = path.suffix.lower()
