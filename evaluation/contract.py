@@ -39,6 +39,9 @@ GEOGRAPHIES: tuple[str, ...] = ("pre2025", "post2025")
 #: First characters that make a spreadsheet read a text cell as a formula ("CSV injection",
 #: OWASP): text given to the toolkit may not start with one (validation and parameters refuse it).
 FORMULA_STARTS: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
+#: Control characters no workbook (openpyxl's IllegalCharacterError) or Word file (XML 1.0) can
+#: hold; tab, line feed and carriage return are not among them.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 # ------------------------------------------------------------------------------------------------

@@ -19,6 +19,28 @@ class ParamsError(ValueError):
     """A parameters file or value that does not fit the schema; the message names the key."""
 
 
+def _plain_text(v: str) -> str:
+    """Text that reaches the evidence and the reports: no formula start (a spreadsheet would run
+    it) and no control character (a workbook or Word file cannot hold one)."""
+    from .contract import CONTROL_CHARACTERS, FORMULA_STARTS
+
+    if v.startswith(FORMULA_STARTS):
+        raise ValueError("must not start with =, +, -, @, a tab or a line break (a spreadsheet opening the "
+                         "evidence would run it as a formula)")
+    if CONTROL_CHARACTERS.search(v):
+        raise ValueError("must not hold control characters (invisible characters a workbook or Word file cannot "
+                         "hold); retype it")
+    return v
+
+
+def _not_true_or_false(v: Any) -> Any:
+    """A number given as true/false (YAML reads yes, no, on, off as booleans) is not taken as 1 or 0:
+    ``min_cell: on`` would turn suppression off."""
+    if isinstance(v, bool) or (isinstance(v, list) and any(isinstance(x, bool) for x in v)):
+        raise ValueError("must be a number, not true or false (YAML reads yes, no, on and off as true or false)")
+    return v
+
+
 class TargetOverride(BaseModel):
     """One target row given in the parameters (same meaning as a row of targets.csv)."""
 
@@ -34,6 +56,16 @@ class TargetOverride(BaseModel):
     source: str = "parameters"
     standing: str = "user"
     note: str = ""
+
+    @field_validator("indicator", "counted_destinations", "target_set", "source", "standing", "note")
+    @classmethod
+    def _text(cls, v: str) -> str:
+        return _plain_text(v)
+
+    @field_validator("year_from", "year_to", "target", mode="before")
+    @classmethod
+    def _number(cls, v: Any) -> Any:
+        return _not_true_or_false(v)
 
 
 class ReviewParams(BaseModel):
@@ -76,15 +108,16 @@ class ReviewParams(BaseModel):
             raise ValueError("must be a file-name-safe name without spaces or slashes")
         return v
 
-    @field_validator("title_vi", "title_en", "district", "province")
+    @field_validator("cycle", "title_vi", "title_en", "district", "province")
     @classmethod
     def _not_a_formula(cls, v: str) -> str:
-        from .contract import FORMULA_STARTS
+        return _plain_text(v)
 
-        if v.startswith(FORMULA_STARTS):
-            raise ValueError("must not start with =, +, -, @, a tab or a line break (a spreadsheet opening the "
-                             "evidence would run it as a formula)")
-        return v
+    @field_validator("year_start", "year_end", "min_cell", "unknown_share_warning", "bootstrap_reps", "seed",
+                     "khmer_commune_threshold", "projection_years", "sample_seed", mode="before")
+    @classmethod
+    def _a_number(cls, v: Any) -> Any:
+        return _not_true_or_false(v)
 
     @model_validator(mode="after")
     def _years_in_order(self) -> "ReviewParams":
@@ -240,7 +273,10 @@ def read_yaml_mapping(path: Path, *, expected: str) -> dict[str, Any]:
         text = Path(path).read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise ParamsError(f"{path}: not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
-    loader = _StrictLoader(text)
+    try:
+        loader = _StrictLoader(text)  # its reader refuses control characters here (a binary file given)
+    except yaml.YAMLError as exc:
+        raise ParamsError(f"{path}: not valid YAML: {str(exc).replace('<unicode string>', str(path))}") from None
     loader.name = str(path)
     try:
         node = loader.get_single_node()

@@ -42,6 +42,16 @@ def _coerce_targets(df: pd.DataFrame, source_name: str) -> pd.DataFrame:
         i = int(bad.to_numpy().nonzero()[0][0])
         raise ValueError(f"{source_name}: row {i + 2}, column target, value {raw.iloc[i]}: "
                          "expected a fraction 0..1 (40 % is written 0.40)")
+    from .contract import CONTROL_CHARACTERS, FORMULA_STARTS
+
+    for col in ("indicator", "level", "area_type", "target_set", "source", "standing", "note", "counted_destinations"):
+        text = out[col].fillna("").astype(str)
+        bad = text.str.startswith(FORMULA_STARTS) | text.str.contains(CONTROL_CHARACTERS)
+        if bad.any():  # the source and standing reach uptake_by_year and the reports
+            i = int(bad.to_numpy().nonzero()[0][0])
+            raise ValueError(f"{source_name}: row {i + 2}, column {col}, value {text.iloc[i]!r}: expected text that "
+                             "does not start with =, +, -, @, a tab or a line break and holds no control character "
+                             "(a spreadsheet opening the evidence would run it as a formula)")
     return out
 
 

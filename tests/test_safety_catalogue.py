@@ -383,6 +383,18 @@ def _(tmp):
     return run
 
 
+@case("formula_in_the_targets_file", 7, "run", "error: targets: {tmp}/targets.csv: row 2, column source, value "
+      "'=HYPERLINK(\"http://x\")': expected text that does not start with =, +, -, @, a tab or a line break and holds "
+      "no control character (a spreadsheet opening the evidence would run it as a formula)")
+def _(tmp):
+    t = pd.read_csv(ROOT / "evaluation" / "reference_data" / "targets.csv", dtype=str, keep_default_na=False).head(2)
+    t.loc[0, "source"] = '=HYPERLINK("http://x")'
+    t.to_csv(tmp / "targets.csv", index=False)
+    run = _run_params(tmp, lambda d: tmp / "out" / "review", targets_file=str(tmp / "targets.csv"))
+    run.code = 1
+    return run
+
+
 # -- correct results: an existing bundle and an empty folder are replaced, atomically ------------
 def _bundle_replaced(out: Path, tmp: Path) -> None:
     import json
@@ -821,6 +833,18 @@ for _id, _text, _msg in [
      "equal to 0 (value -1)"),
     ("share_not_a_number", "unknown_share_warning: .nan\n", "  - key 'unknown_share_warning': Input should be less "
      "than or equal to 1 (value nan)"),
+    ("min_cell_written_on", "min_cell: on\n", "  - key 'min_cell': Value error, must be a number, not true or false "
+     "(YAML reads yes, no, on and off as true or false) (value True)"),
+    ("bootstrap_reps_written_no", "bootstrap_reps: no\n", "  - key 'bootstrap_reps': Value error, must be a number, "
+     "not true or false (YAML reads yes, no, on and off as true or false) (value False)"),
+    ("target_year_written_yes", "targets:\n  - {indicator: uptake, level: THCS, year_from: yes, year_to: 2025}\n",
+     "  - key 'targets.0.year_from': Value error, must be a number, not true or false (YAML reads yes, no, on and off "
+     "as true or false) (value True)"),
+    ("yaml_with_a_null_byte", b"min_cell: 5\x00\n", "{file}: not valid YAML: unacceptable character #x0000: special "
+     "characters are not allowed"),
+    ("control_character_in_the_title", "title_vi: \"S\u01a1 k\u1ebft\\v2025\"\n", "  - key 'title_vi': Value error, "
+     "must not hold control characters (invisible characters a workbook or Word file cannot hold); retype it (value "
+     "'S\u01a1 k\u1ebft\\x0b2025')"),
 ]:
     yaml_case(_id, 4, _text, _msg)
 
@@ -1098,6 +1122,10 @@ for _id, _text, _key, _shown in [
     ("at_sign_in_the_province", "province: '@SUM(1)'\n", "province", "'@SUM(1)'"),
     ("tab_before_the_vietnamese_title", "title_vi: \"\\t=1+1\"\n", "title_vi", "'\\t=1+1'"),
     ("carriage_return_before_the_english_title", "title_en: \"\\rReview\"\n", "title_en", "'\\rReview'"),
+    ("formula_as_the_cycle_name", "cycle: '=1+1'\n", "cycle", "'=1+1'"),
+    ("cycle_name_starting_with_a_dash", "cycle: '-rf'\n", "cycle", "'-rf'"),
+    ("formula_as_the_source_of_a_target", "targets:\n  - {indicator: uptake, level: THCS, year_from: 2018, year_to: "
+     "2025, target: 0.3, source: '=HYPERLINK(\"http://x\")'}\n", "targets.0.source", "'=HYPERLINK(\"http://x\")'"),
 ]:
     yaml_case(_id, 7, _text, f"  - key '{_key}': Value error, must not start with =, +, -, @, a tab or a line break (a "
               f"spreadsheet opening the evidence would run it as a formula) (value {_shown})")
