@@ -86,6 +86,10 @@ PHRASES: dict[str, str] = {
 
 #: (English pattern, Vietnamese). ``{name}`` matches any text; the same names fill the Vietnamese.
 CATALOGUE: tuple[tuple[str, str], ...] = (
+    ("text without control characters (invisible characters, often copied from a PDF or Word file, that the "
+     "workbook and Word reports cannot hold); retype the cell",
+     "văn bản không có ký tự điều khiển (ký tự ẩn, thường do sao chép từ tệp PDF hoặc Word, mà báo cáo Excel và "
+     "Word không chứa được); hãy gõ lại ô này"),
     # -- cells ------------------------------------------------------------------------------------
     ("a whole number, not true/false", "một số nguyên, không phải đúng/sai"),
     ("a whole number, not a date (the cell is formatted as a date)",
@@ -411,13 +415,20 @@ def has_translation(text: str) -> bool:
     return translate(text, "vi", strict=True) is not None
 
 
+def visible(text: str) -> str:
+    """``text`` with tabs, line breaks and other control characters written as escapes (``\\t``,
+    ``\\r``, ``\\x0b``): printed as they are, they would break or garble the message's line."""
+    return re.sub(r"[\x00-\x1f\x7f]", lambda m: {"\t": "\\t", "\r": "\\r", "\n": "\\n"}.get(
+        m.group(), f"\\x{ord(m.group()):02x}"), text)
+
+
 def quote(value: str | None, lang: str = DEFAULT_LANG, limit: int = 80) -> str:
     if value == "":
         return word("empty", lang)
     if value == "(not shown)" or value == "(values not shown)":
         return word("not_shown", lang)
     v = value if len(value) <= limit else value[: limit - 1] + "…"
-    return f"'{v}'"
+    return f"'{visible(v)}'"
 
 
 def issue_text(issue: Any, lang: str = DEFAULT_LANG) -> str:

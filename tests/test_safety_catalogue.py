@@ -930,6 +930,18 @@ for _id, _table, _row, _col, _value, _msg in [
     cell_case(_id, 5, _table, _row, _col, _value, _msg)
 
 
+CONTROL = ("expected text without control characters (invisible characters, often copied from a PDF or Word file, "
+           "that the workbook and Word reports cannot hold); retype the cell [control_character]")
+for _id, _table, _col, _value, _shown, _pq in [
+    ("vertical_tab_in_a_commune_name", "communes", "commune_name", "Xã\x0bMỹ Cẩm", "Xã\\x0bMỹ Cẩm", False),
+    ("form_feed_in_an_institution_name", "vocational_supply", "institution_name", "Trường\x0cTrung cấp",
+     "Trường\\x0cTrung cấp", False),
+    ("null_character_in_a_school_name", "schools", "school_name", "Trường\x00THCS", "Trường\\x00THCS", True),
+]:
+    cell_case(_id, 5, _table, 0, _col, _value, f"  error   {'row 1' if _pq else 'line 2'}, column {_col}, value "
+              f"'{_shown}': {CONTROL}", _pq)
+
+
 def _school_twice(d: Path) -> None:
     s = pd.read_csv(d / "schools.csv", dtype=str)
     pd.concat([s, s.iloc[[0]].assign(commune_code="29266")]).to_csv(d / "schools.csv", index=False)
@@ -1105,6 +1117,8 @@ for _id, _table, _col, _value, _pq in [
     ("formula_in_an_institution_id", "vocational_supply", "institution_id", "=1", False),
     ("formula_in_an_enterprise_id", "labour_demand", "enterprise_id", "+1-1", False),
     ("formula_in_a_demanded_trade", "labour_demand", "trade", "=A1", False),
+    ("tab_before_a_school_name", "schools", "school_name", "\t=1+1", True),
+    ("carriage_return_before_a_trade", "vocational_supply", "trade", "\r=1+1", True),
 ]:
     _formula_case(_id, _table, 0, _col, _value, _pq)
 

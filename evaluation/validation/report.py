@@ -61,8 +61,10 @@ def _quote(value: str, limit: int = 80) -> str:
         return "(empty)"
     if value == NOT_SHOWN:
         return value
+    from ..messages import visible
+
     v = value if len(value) <= limit else value[: limit - 1] + "…"
-    return f"'{v}'"
+    return f"'{visible(v)}'"
 
 
 class ValidationReport:

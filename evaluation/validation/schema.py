@@ -9,7 +9,7 @@ import pandas as pd
 import pandera.pandas as pa
 from pandas.api import types as ptypes
 
-from ..contract import (FORMULA_STARTS, TRUE_WORDS, FALSE_WORDS, SCHOOL_LEVELS, plausible_years, MAX_COUNT, _CODE_RE,
+from ..contract import (CONTROL_CHARACTERS, FORMULA_STARTS, TRUE_WORDS, FALSE_WORDS, SCHOOL_LEVELS, plausible_years, MAX_COUNT, _CODE_RE,
     PLACEHOLDERS, _INT_RE, Kind, ColumnSpec, TABLE_SPECS)
 from .report import _Collector, _as_text
 
@@ -79,6 +79,12 @@ def _no_formula(s: pd.Series) -> pd.Series:
     if not _is_textual(s):
         return _true(s)
     return _by_value(s, lambda t: ~t.str.startswith(FORMULA_STARTS))
+
+
+def _no_control(s: pd.Series) -> pd.Series:
+    if not _is_textual(s):
+        return _true(s)
+    return _by_value(s, lambda t: ~t.str.contains(CONTROL_CHARACTERS))
 
 
 def _code_ok(s: pd.Series) -> pd.Series:
@@ -217,6 +223,10 @@ def _raw_schema(name: str) -> _Schema:
             m.append(_CheckMeta("formula_text", "text that does not start with =, +, -, @, a tab or a line break (a "
                                                 "spreadsheet would run it as a formula when the evidence is opened); "
                                                 "remove the first character"))
+            checks.append(pa.Check(_no_control, name="control"))
+            m.append(_CheckMeta("control_character", "text without control characters (invisible characters, often "
+                                                     "copied from a PDF or Word file, that the workbook and Word "
+                                                     "reports cannot hold); retype the cell"))
         if spec.code:
             checks.append(pa.Check(_code_ok, name="code_form"))
             m.append(_CheckMeta("code_form", "a code: letters and digits (also _ . - /), no spaces, not a placeholder "
