@@ -1043,6 +1043,13 @@ for _id, _table, _row, _col, _value, _msg in [
     ("birth_date_in_the_year_column", "students", 5, "year", BIRTH,
      "  error   line 7, column year, value (not shown): expected a whole number written with the digits 0-9, at "
      "most 15 digits (e.g. 12) [type]"),
+    ("name_in_the_destination_column", "students", 6, "destination", NAME,
+     "  error   line 8, column destination, value (not shown): expected one of: thpt, gdtx, voc_intermediate, "
+     "voc_elementary, employment, other, unknown, university, voc_college [code]"),
+    ("name_in_the_ethnicity_column", "students", 8, "ethnicity", NAME,
+     "  error   line 10, column ethnicity, value (not shown): expected one of: kinh, khmer, hoa, other, unknown [code]"),
+    ("name_and_birth_date_in_the_school_column", "students", 9, "school_id", f"{NAME} {BIRTH}",
+     f"  error   line 11, column school_id, value (not shown): {CODE_FORM}"),
     ("phone_number_in_the_counseled_column", "students", 7, "counseled", PHONE,
      "  error   line 9, column counseled, value (not shown): expected true or false (also accepted: 1/0, yes/no) "
      "[type]"),

@@ -12,8 +12,8 @@ import pyarrow
 from pandas.api import types as ptypes
 
 from ..io import TableReadError, read_table, table_files
-from ..contract import (ALL_DESTINATIONS, ALL_TABLES, DESTINATIONS, LEVELS, REQUIRED_TABLES, UNKNOWN, SCHOOL_LEVELS,
-    _PERSONAL_RE, KEYS, _OPTIONAL_KEY_PARTS, REFERENCES)
+from ..contract import (ALL_DESTINATIONS, ALL_TABLES, DESTINATIONS, ETHNICITIES, LEVELS, REQUIRED_TABLES, SEXES, UNKNOWN,
+    SCHOOL_LEVELS, _CODE_RE, _PERSONAL_RE, KEYS, _OPTIONAL_KEY_PARTS, REFERENCES)
 from .report import ValidationReport, _Collector, _as_text
 from .schema import _raw_schema, _typed_schema, _run_schema, coerce_table
 
@@ -226,7 +226,15 @@ def _check_microdata(tables: dict[str, pd.DataFrame], out: _Collector) -> None:
     key = base[:3] + [c for c in ("sex", "ethnicity") if c in g.columns and c in st.columns] + ["destination"]
     grp = base[:3]
     sagg = _count_rows(st, key).rename(columns={"rows": "microdata"})
+    # a student row whose key is not readable (reported already, value not shown) is not compared:
+    # its cell, named in the message, would show what was typed there (a name, a birth date)
     s_bad = sagg[key].isna().any(axis=1)
+    for c in key:
+        codes = {"level": LEVELS, "sex": SEXES, "ethnicity": ETHNICITIES, "destination": ALL_DESTINATIONS}.get(c)
+        if codes is not None:
+            s_bad |= ~sagg[c].isin(codes)
+        elif c == "school_id":
+            s_bad |= ~sagg[c].astype(str).str.fullmatch(_CODE_RE)
     g_bad = g[key + ["students"]].isna().any(axis=1)
     bad_groups = pd.concat([g.loc[g_bad, grp], sagg.loc[s_bad, grp].astype({"year": "Int64"})])
     bad_groups = bad_groups.dropna().astype({"year": "int64"}).drop_duplicates()
