@@ -74,6 +74,19 @@ PLACEHOLDERS: tuple[str, ...] = ("-", "--", "—", "na", "n/a", "n.a.", "nan", "
                                  "không", "khong", "không có", "0")
 #: Table shown instead of a value in messages about the students table.
 NOT_SHOWN = "(not shown)"
+#: What personal data looks like in a cell: a date of birth (12/03/2008, 12-3-2008, 12.03.2008,
+#: 2008-03-12) or 9 to 12 digits in a row, with spaces, dots or dashes between them (a citizen
+#: identity number has 9 or 12 digits, a phone number 10 or 11: 0912 345 678, +84 912 345 678). No
+#: message shows a value that looks so, and name columns, residence codes and student keys may not
+#: hold one.
+PERSONAL_VALUE = re.compile(r"(?<![\d.,])(?:\+\s?)?\d(?:[ .\-]?\d){8,11}(?!\d)"
+                            r"|(?<!\d)(?:\d{1,2}[/.\-]\d{1,2}[/.\-](?:19|20)\d{2}|(?:19|20)\d{2}-\d{1,2}-\d{1,2})(?!\d)")
+
+
+def shown(value: Any) -> Any:
+    """``value`` as a message may show it: ``NOT_SHOWN`` when it looks like personal data
+    (``PERSONAL_VALUE``), else as it is."""
+    return NOT_SHOWN if isinstance(value, str) and PERSONAL_VALUE.search(value) else value
 
 #: A whole number; "12.0" (as pandas writes a float column) is accepted, "1.000" is not: in
 #: Vietnamese number formatting that is one thousand, and reading it as 1 would be silently wrong.
@@ -112,6 +125,10 @@ class ColumnSpec:
     year: bool = False
     code: bool = False
     max_count: bool = False
+    #: ``"text"``: a name or a code that must not hold what looks like personal data
+    #: (``PERSONAL_VALUE``); ``"key"``: a pseudonymous key, not an identity number, phone number,
+    #: date of birth or name.
+    personal: str | None = None
 
 
 def _c(name: str, kind: Kind = "str", **kw: Any) -> ColumnSpec:
@@ -123,14 +140,15 @@ _COUNT = dict(kind="int", min=0, max_count=True)
 #: The contract, table by table (order = order of checks and of columns in messages).
 TABLE_SPECS: dict[str, tuple[ColumnSpec, ...]] = {
     "schools": (
-        _c("school_id", code=True), _c("school_name"), _c("commune_code", code=True),
+        _c("school_id", code=True), _c("school_name", personal="text"), _c("commune_code", code=True),
         _c("levels", codes=SCHOOL_LEVELS), _c("ethnic_boarding", "bool"),
     ),
     "communes": (
-        _c("commune_code", code=True), _c("commune_name"), _c("district_name"), _c("province_name"),
+        _c("commune_code", code=True), _c("commune_name", personal="text"), _c("district_name", personal="text"),
+        _c("province_name", personal="text"),
         _c("khmer_share", "float", min=0, max=1), _c("disadvantaged", "bool"),
         _c("merged_into_code", required=False, nullable=True, code=True),
-        _c("merged_into_name", required=False, nullable=True),
+        _c("merged_into_name", required=False, nullable=True, personal="text"),
     ),
     "graduates": (
         _c("school_id", code=True), _c("year", "int", year=True, cycle_year=True), _c("level", codes=LEVELS),
@@ -144,19 +162,19 @@ TABLE_SPECS: dict[str, tuple[ColumnSpec, ...]] = {
         _c("students_counseled", required=False, nullable=True, **_COUNT),
     ),
     "students": (
-        _c("student_key"), _c("school_id", code=True), _c("year", "int", year=True, cycle_year=True),
+        _c("student_key", personal="key"), _c("school_id", code=True), _c("year", "int", year=True, cycle_year=True),
         _c("level", codes=LEVELS), _c("sex", codes=SEXES), _c("ethnicity", codes=ETHNICITIES),
-        _c("poor_household", "bool"), _c("residence_commune_code", nullable=True, code=True),
+        _c("poor_household", "bool"), _c("residence_commune_code", nullable=True, code=True, personal="text"),
         _c("counseled", "bool"), _c("destination", codes=ALL_DESTINATIONS),
     ),
     "labour_demand": (
         _c("survey_year", "int", year=True), _c("enterprise_id"), _c("commune_code", code=True),
-        _c("sector", codes=VSIC_SECTIONS), _c("trade"), _c("qualification", codes=QUALIFICATIONS),
+        _c("sector", codes=VSIC_SECTIONS), _c("trade", personal="text"), _c("qualification", codes=QUALIFICATIONS),
         _c("workers_needed", **_COUNT),
     ),
     "vocational_supply": (
-        _c("year", "int", year=True), _c("institution_id"), _c("institution_name"), _c("commune_code", code=True),
-        _c("trade"), _c("level", codes=VOC_LEVELS), _c("places", **_COUNT), _c("enrolled", **_COUNT),
+        _c("year", "int", year=True), _c("institution_id"), _c("institution_name", personal="text"),
+        _c("commune_code", code=True), _c("trade", personal="text"), _c("level", codes=VOC_LEVELS), _c("places", **_COUNT), _c("enrolled", **_COUNT),
         _c("graduated", **_COUNT), _c("employed_12m", nullable=True, **_COUNT),
     ),
 }

@@ -90,6 +90,13 @@ CATALOGUE: tuple[tuple[str, str], ...] = (
      "workbook and Word reports cannot hold); retype the cell",
      "văn bản không có ký tự điều khiển (ký tự ẩn, thường do sao chép từ tệp PDF hoặc Word, mà báo cáo Excel và "
      "Word không chứa được); hãy gõ lại ô này"),
+    ("no personal data here: the cell looks like a phone number, a citizen identity number or a date of birth; "
+     "remove it",
+     "không có dữ liệu cá nhân ở đây: ô này trông như số điện thoại, số căn cước công dân hoặc ngày sinh; hãy xóa"),
+    ("a pseudonymous key, not a person's identity number, phone number, date of birth or name; make the keys with "
+     "'python -m evaluation import', which pseudonymises student lists",
+     "một mã ẩn danh, không phải số định danh, số điện thoại, ngày sinh hay họ tên của học sinh; hãy tạo mã bằng "
+     "'python -m evaluation import', lệnh này ẩn danh danh sách học sinh"),
     # -- cells ------------------------------------------------------------------------------------
     ("a whole number, not true/false", "một số nguyên, không phải đúng/sai"),
     ("a whole number, not a date (the cell is formatted as a date)",

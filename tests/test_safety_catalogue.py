@@ -1057,6 +1057,80 @@ for _id, _table, _row, _col, _value, _msg in [
     cell_case(_id, 6, _table, _row, _col, _value, _msg)
 
 
+PERSONAL_HERE = ("expected no personal data here: the cell looks like a phone number, a citizen identity number or a "
+                 "date of birth; remove it [personal_value]")
+KEY_NOT_PSEUDONYMOUS = ("expected a pseudonymous key, not a person's identity number, phone number, date of birth or "
+                        "name; make the keys with 'python -m evaluation import', which pseudonymises student lists "
+                        "[personal_value]")
+for _id, _table, _row, _col, _value, _msg in [
+    ("phone_number_in_a_school_name", "schools", 0, "school_name", f"Trường THCS {PHONE}",
+     f"  error   line 2, column school_name, value (not shown): {PERSONAL_HERE}"),
+    ("spaced_phone_number_in_a_commune_name", "communes", 1, "commune_name", "Xã Mỹ Cẩm 0912 345 678",
+     f"  error   line 3, column commune_name, value (not shown): {PERSONAL_HERE}"),
+    ("national_id_in_an_institution_name", "vocational_supply", 0, "institution_name", NATIONAL_ID,
+     f"  error   line 2, column institution_name, value (not shown): {PERSONAL_HERE}"),
+    ("birth_date_in_a_trade", "labour_demand", 0, "trade", f"Điện {BIRTH}",
+     f"  error   line 2, column trade, value (not shown): {PERSONAL_HERE}"),
+    ("phone_number_as_residence_commune", "students", 0, "residence_commune_code", PHONE,
+     f"  error   line 2, column residence_commune_code, value (not shown): {PERSONAL_HERE}"),
+    ("national_id_as_student_key", "students", 1, "student_key", NATIONAL_ID,
+     f"  error   line 3, column student_key, value (not shown): {KEY_NOT_PSEUDONYMOUS}"),
+    ("name_as_student_key", "students", 2, "student_key", NAME,
+     f"  error   line 4, column student_key, value (not shown): {KEY_NOT_PSEUDONYMOUS}"),
+    ("name_and_birth_date_in_a_commune_code_of_schools", "schools", 0, "commune_code", f"{NAME} {BIRTH}",
+     f"  error   line 2, column commune_code, value (not shown): {CODE_FORM}"),
+    ("name_as_a_school_of_graduates", "graduates", 0, "school_id", NAME,
+     f"  error   line 2, column school_id, value (not shown): {CODE_FORM}"),
+    ("national_id_as_a_count", "graduates", 1, "students", NATIONAL_ID,
+     "  error   line 3, column students, value (not shown): expected a count of at most 10000000 (a larger number is a "
+     "typing error) [range]"),
+]:
+    cell_case(_id, 6, _table, _row, _col, _value, _msg)
+
+
+def _student_list_with(cells: dict[str, Any]) -> Callable[[Path], ImportInput]:
+    def build(tmp: Path) -> ImportInput:
+        made = _student_list(tmp)
+        wb = openpyxl.load_workbook(made.files[0])
+        for ref, v in cells.items():
+            wb.active[ref] = v
+        wb.save(made.files[0])
+        return made
+    return build
+
+
+for _id, _cells, _msg in [
+    ("name_in_the_sex_column_of_a_student_list", {"D7": NAME}, "hoc_sinh.xlsx, sheet 'Học sinh', row 7, column D "
+     "(Giới tính): value (not shown): expected a sex: one of F (nữ), M (nam) (or their Vietnamese names) [code]"),
+    ("birth_date_in_the_year_column_of_a_student_list", {"G4": BIRTH}, "hoc_sinh.xlsx, sheet 'Học sinh', row 4, "
+     "column G (Năm tốt nghiệp): value (not shown): expected a year such as 2019, not a date; write the year alone "
+     "[date_as_year]"),
+    ("birth_date_as_excel_serial_in_a_student_list", {"G5": 39519}, "hoc_sinh.xlsx, sheet 'Học sinh', row 5, column "
+     "G (Năm tốt nghiệp): value (not shown): expected a year such as 2019, not a date; write the year alone "
+     "[date_as_year]"),
+    ("name_and_birth_date_as_residence_in_a_student_list", {"J3": f"{NAME} {BIRTH}"}, "hoc_sinh.xlsx, sheet 'Học "
+     f"sinh', row 3, column J (Mã xã cư trú): value (not shown): {PERSONAL_HERE}"),
+    ("name_as_the_school_in_a_student_list", {"F4": NAME}, f"hoc_sinh.xlsx, sheet 'Học sinh', row 4, column F (Mã "
+     f"trường): value (not shown): {CODE_FORM}"),
+]:
+    CASES.append(Case(_id, 6, "import", _student_list_with(_cells), _msg))
+
+
+@case("phone_number_in_a_count_of_a_graduates_workbook", 6, "import",
+      "g.xlsx, sheet 'Tốt nghiệp', row 3, column E (students): value (not shown): expected a whole number (e.g. 12; "
+      "thousands may be written '1.234') [type]")
+def _(tmp):
+    base, g = _import_base(tmp)
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Tốt nghiệp"
+    ws.append(["school_id", "year", "level", "destination", "students"])
+    for i, r in enumerate(pd.read_csv(g, dtype=str).itertuples(index=False)):
+        ws.append([r.school_id, int(r.year), r.level, r.destination, "0912 345 678" if i == 1 else int(r.students)])
+    wb.save(tmp / "g.xlsx")
+    return ImportInput([tmp / "g.xlsx"], tmp / "imported", {"base": base})
+
+
 for _id, _header in [("name_column_in_the_student_list", "Họ và tên"), ("birth_date_column", "ngay_sinh"),
                      ("phone_column", "Số điện thoại"), ("national_id_column", "CCCD")]:
     cell_case(_id, 6, "students", 0, _header, {"Họ và tên": NAME, "ngay_sinh": BIRTH, "Số điện thoại": PHONE,

@@ -38,9 +38,11 @@ from .vntext import fold, nfc
 class CellError(ValueError):
     """A cell that cannot be read as its column's type; ``expected`` says what it should hold."""
 
-    def __init__(self, expected: str, check: str = "type") -> None:
+    def __init__(self, expected: str, check: str = "type", private: str | None = None) -> None:
         self.expected = expected
         self.check = check
+        #: ``expected`` without anything taken from the cell, for a student list (it may be a birth date)
+        self.private = private if private is not None else expected
         super().__init__(expected)
 
 
@@ -103,7 +105,7 @@ def read_year(v: Any, fmt: str = "") -> tuple[int | None, str | None]:
     if v is None:
         return None, None
     if isinstance(v, (dt.datetime, dt.date)):
-        raise CellError(f"a year such as 2019, not a date ({shown(v)}); write the year alone", "date_as_year")
+        raise CellError("a year such as 2019, not a date; write the year alone", "date_as_year")
     if isinstance(v, bool):
         raise CellError("a year such as 2019")
     if isinstance(v, (int, float)):
@@ -115,7 +117,8 @@ def read_year(v: Any, fmt: str = "") -> tuple[int | None, str | None]:
         if 20000 <= y <= 80000:  # an Excel serial date number (1954-2119)
             d = dt.date(1899, 12, 30) + dt.timedelta(days=y)
             raise CellError(f"a year such as 2019, not a date stored as a number (Excel serial {y} is "
-                            f"{d.isoformat()}); write the year alone", "date_as_year")
+                            f"{d.isoformat()}); write the year alone", "date_as_year",
+                            private="a year such as 2019, not a date; write the year alone")
         raise CellError("a year between 1990 and 2100")
     s = nfc(v)
     if s == "":

@@ -353,10 +353,10 @@ def _read_sheet(grid: Grid, table: str, lay: Layout, log: _Log, *, privacy: bool
                 continue
             try:
                 v, note = _reader(table, c.field, c)(raw, grid.fmt(r, c.index))
-            except C.CellError as e:
-                shown = "(not shown)" if c.field in _PERSONAL else C.shown(raw)
+            except C.CellError as e:  # a student list never shows a cell: what is typed may be a name, a birth date
+                shown = "(not shown)" if privacy or c.field in _PERSONAL else C.shown(raw)
                 log.error(check=e.check, file=grid.file, sheet=grid.sheet, row=r, column=c.label, value=shown,
-                          expected=e.expected)
+                          expected=e.private if privacy else e.expected)
                 bad = True
                 sum_ok = False
                 continue

@@ -25,6 +25,11 @@ class ImportIssue:
     value: str | None = None
     severity: str = "error"
 
+    def __post_init__(self) -> None:
+        from ..contract import shown
+
+        object.__setattr__(self, "value", shown(self.value))  # never a value that looks like personal data
+
     def __str__(self) -> str:
         return self.text("en")
 

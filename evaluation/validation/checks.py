@@ -13,7 +13,7 @@ from pandas.api import types as ptypes
 
 from ..io import TableReadError, read_table, table_files
 from ..contract import (ALL_DESTINATIONS, ALL_TABLES, DESTINATIONS, ETHNICITIES, LEVELS, REQUIRED_TABLES, SEXES, UNKNOWN,
-    SCHOOL_LEVELS, _CODE_RE, _PERSONAL_RE, KEYS, _OPTIONAL_KEY_PARTS, REFERENCES)
+    SCHOOL_LEVELS, NOT_SHOWN, _CODE_RE, _PERSONAL_RE, KEYS, _OPTIONAL_KEY_PARTS, REFERENCES)
 from .report import ValidationReport, _Collector, _as_text
 from .schema import _raw_schema, _typed_schema, _run_schema, coerce_table
 
@@ -106,8 +106,9 @@ def _check_references(tables: dict[str, pd.DataFrame], raws: dict[str, pd.DataFr
                 bad &= ~other
         if bad.any():
             idx = v.index[bad.to_numpy()]
+            values = _as_text(raws[child].loc[idx, col])  # not a code (spaces): free text, perhaps a name
             out.add(check="reference", table=child, rows=idx.to_numpy(), column=col,
-                    value=_as_text(raws[child].loc[idx, col]).to_numpy(),
+                    value=values.where(~values.str.contains(r"\s"), NOT_SHOWN).to_numpy(),
                     expected=f"a {pkey} listed in {parent}")
 
 
@@ -412,6 +413,8 @@ def check_tables(tables: dict[str, pd.DataFrame], files: dict[str, Path] | None 
     g = typed.get("graduates")
     if _present(g, "level", "year"):
         keep = g["level"].isin(LEVELS) & g["year"].notna()
+        if "school_id" in g.columns:  # a school_id that is not a code (a name typed there) is not echoed
+            keep &= g["school_id"].astype(str).str.fullmatch(_CODE_RE).fillna(False).astype(bool)
         if years_l:
             keep &= g["year"].isin(years_l)
         g = g[keep.fillna(False).astype(bool).to_numpy()]

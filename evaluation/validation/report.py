@@ -8,7 +8,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from ..contract import (ALL_TABLES, NOT_SHOWN)
+from ..contract import (ALL_TABLES, NOT_SHOWN, PERSONAL_VALUE)
 
 Severity = Literal["error", "warning", "info"]
 SEVERITIES: tuple[str, ...] = ("error", "warning", "info")
@@ -257,6 +257,8 @@ class _Collector:
         if table == "students" and rows is not None and value is not None:
             # personal data: never echo a cell
             value = NOT_SHOWN
+        elif value is not None:  # nor, in any table, a value that looks like personal data
+            value = _masked(value)
 
         self.parts.append(pd.DataFrame({
             "check": [check] * n, "table": [table] * n, "severity": [severity] * n, "row": row_col,
@@ -266,6 +268,18 @@ class _Collector:
     def frame(self) -> pd.DataFrame:
         parts = [p for p in self.parts if len(p)]
         return pd.concat(parts, ignore_index=True) if parts else _empty_issues()
+
+
+def _masked(value: Any) -> Any:
+    """``value`` (a scalar or a sequence) with every text that looks like personal data
+    (``contract.PERSONAL_VALUE``: a date of birth, an identity or phone number) as ``NOT_SHOWN``."""
+    if isinstance(value, str):
+        return NOT_SHOWN if PERSONAL_VALUE.search(value) else value
+    if isinstance(value, (list, np.ndarray, pd.Series, pd.Index)):
+        v = pd.Series(list(value) if not isinstance(value, pd.Series) else value.to_numpy(), dtype="object")
+        hit = v.map(lambda x: isinstance(x, str) and bool(PERSONAL_VALUE.search(x)))
+        return v.where(~hit.astype(bool), NOT_SHOWN).to_numpy()
+    return value
 
 
 def _as_text(s: pd.Series) -> pd.Series:

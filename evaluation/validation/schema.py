@@ -9,7 +9,7 @@ import pandas as pd
 import pandera.pandas as pa
 from pandas.api import types as ptypes
 
-from ..contract import (CONTROL_CHARACTERS, FORMULA_STARTS, TRUE_WORDS, FALSE_WORDS, SCHOOL_LEVELS, plausible_years, MAX_COUNT, _CODE_RE,
+from ..contract import (CONTROL_CHARACTERS, FORMULA_STARTS, NOT_SHOWN, PERSONAL_VALUE, TRUE_WORDS, FALSE_WORDS, SCHOOL_LEVELS, plausible_years, MAX_COUNT, _CODE_RE,
     PLACEHOLDERS, _INT_RE, Kind, ColumnSpec, TABLE_SPECS)
 from .report import _Collector, _as_text
 
@@ -85,6 +85,22 @@ def _no_control(s: pd.Series) -> pd.Series:
     if not _is_textual(s):
         return _true(s)
     return _by_value(s, lambda t: ~t.str.contains(CONTROL_CHARACTERS))
+
+
+def _no_personal_text(s: pd.Series) -> pd.Series:
+    if not _is_textual(s):
+        return _true(s)
+    return _by_value(s, lambda t: ~t.str.contains(PERSONAL_VALUE))
+
+
+def _pseudonymous_key(s: pd.Series) -> pd.Series:
+    """Vectorised over every row (keys are all distinct): not an identity or phone number or a date
+    as a whole, and no spaces (a name)."""
+    if not _is_textual(s):
+        return _true(s)
+    t = s.astype("str")
+    bad = t.str.fullmatch(PERSONAL_VALUE) | t.str.contains(r"\s")
+    return ~bad.fillna(False).astype(bool)
 
 
 def _code_ok(s: pd.Series) -> pd.Series:
@@ -227,6 +243,15 @@ def _raw_schema(name: str) -> _Schema:
             m.append(_CheckMeta("control_character", "text without control characters (invisible characters, often "
                                                      "copied from a PDF or Word file, that the workbook and Word "
                                                      "reports cannot hold); retype the cell"))
+        if spec.personal == "text":
+            checks.append(pa.Check(_no_personal_text, name="personal"))
+            m.append(_CheckMeta("personal_value", "no personal data here: the cell looks like a phone number, a "
+                                                  "citizen identity number or a date of birth; remove it"))
+        if spec.personal == "key":
+            checks.append(pa.Check(_pseudonymous_key, name="personal"))
+            m.append(_CheckMeta("personal_value", "a pseudonymous key, not a person's identity number, phone number, "
+                                                  "date of birth or name; make the keys with 'python -m evaluation "
+                                                  "import', which pseudonymises student lists"))
         if spec.code:
             checks.append(pa.Check(_code_ok, name="code_form"))
             m.append(_CheckMeta("code_form", "a code: letters and digits (also _ . - /), no spaces, not a placeholder "
@@ -302,6 +327,10 @@ def _run_schema(sch: _Schema, df: pd.DataFrame, table: str, raw: pd.DataFrame, o
         if 0 <= num < len(metas):
             meta = metas[num]
             values = _as_text(raw.loc[idx, column]) if column in raw.columns else g.loc[have_rows, "failure_case"].astype(str)
+            if meta.check == "personal_value":
+                values = pd.Series(NOT_SHOWN, index=values.index)
+            elif meta.check == "code_form":  # not a code: free text typed in a code column, perhaps a name
+                values = values.where(~values.str.contains(r"\s"), NOT_SHOWN)
             out.add(check=meta.check, table=table, rows=idx, column=column, value=values.to_numpy(),
                     expected=meta.expected)
         else:  # a pandera failure we did not foresee: keep its own words rather than hide it
