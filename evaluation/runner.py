@@ -51,6 +51,8 @@ KERNEL_NAME = "python3"
 LAST_PREFIX = "99_"
 #: Folder of the staging area holding each notebook process's log (not part of the bundle).
 LOG_DIR = ".logs"
+#: Log of the index and report steps (their traceback when one fails), kept in failed-runs/.
+OUTPUTS_LOG = "outputs.log"
 #: Packages whose versions the manifest records besides the project's own dependencies.
 _ALWAYS_RECORDED = ("evaluation", "numpy", "pandas", "scipy", "statsmodels", "papermill", "nbclient", "ipykernel")
 
@@ -666,6 +668,8 @@ def _run_locked(params: ReviewParams, *, out: Path, nb_list: list[Path], nb_dir:
         try:
             kept = _keep_failed(stage, out, params, runs, manifest)
             where = f"The executed notebooks with the error are in {kept}"
+            if (kept / OUTPUTS_LOG).is_file():
+                where += f" and the step's traceback in {kept / OUTPUTS_LOG}"
         except OSError as exc:  # e.g. the disk is full: say so, never leave empty copies behind
             where = f"The failed notebooks could not be kept ({exc.strerror or exc})"
         _say(f"error: review {params.cycle} failed: {failure}\n{where}; the bundle at {out} is unchanged.")
@@ -704,10 +708,11 @@ def _build_outputs(stage: Path, params: ReviewParams, *, report: bool = True, fu
     for module, name, fn, args, kwargs in steps:
         try:
             fn(*args, **kwargs)
-        except Exception as exc:  # the step is named, the traceback goes to the terminal
+        except Exception as exc:  # the step is named; its traceback goes to failed-runs/, not the terminal
             import traceback
 
-            traceback.print_exc()
+            with contextlib.suppress(OSError):
+                (stage / LOG_DIR / OUTPUTS_LOG).write_text(traceback.format_exc(), encoding="utf-8")
             return f"evaluation.{module}.{name} failed: {type(exc).__name__}: {exc}"
     return None
 
@@ -752,6 +757,8 @@ def _keep_failed(stage: Path, out: Path, params: ReviewParams, runs: Sequence[No
             log = stage / LOG_DIR / f"{Path(r.name).stem}.log"
             if log.is_file() and log.stat().st_size:
                 shutil.copy2(log, dest / "notebooks" / log.name)
+        if (stage / LOG_DIR / OUTPUTS_LOG).is_file():
+            shutil.copy2(stage / LOG_DIR / OUTPUTS_LOG, dest / OUTPUTS_LOG)
         (dest / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n",
                                             encoding="utf-8")
     except OSError:

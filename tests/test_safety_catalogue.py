@@ -1284,6 +1284,26 @@ def _leftovers(out: Path) -> list[str]:
     return sorted(p.name for p in out.parent.iterdir() if p.name.startswith(f".{out.name}."))
 
 
+@case("failure_in_the_last_step_leaves_the_previous_bundle", 8, "fault")
+def _(tmp, mp, capsys):
+    from evaluation import report
+
+    out = _previous_bundle(tmp)
+    before = snapshot(out)
+
+    def broken(*a, **k):
+        raise RuntimeError("planted failure of the last step")
+    mp.setattr(report, "build_report", broken)
+    code, err = _start(tmp, mp, capsys, report=True)
+    assert code == 1 and snapshot(out) == before and _leftovers(out) == []
+    (kept,) = (out.parent / "failed-runs").iterdir()
+    assert (kept / "manifest.json").is_file() and "planted failure" in (kept / "outputs.log").read_text(encoding="utf-8")
+    assert ("error: review cang_long_2018_2025 failed: evaluation.report.build_report failed: RuntimeError: planted "
+            "failure of the last step") in err
+    assert f"the step's traceback in {kept / 'outputs.log'}" in err
+    return err
+
+
 @case("notebook_failure_on_a_full_disk_leaves_no_empty_copies", 8, "fault")
 def _(tmp, mp, capsys):
     from evaluation import runner
