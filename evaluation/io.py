@@ -71,6 +71,12 @@ def _read_csv(path: Path) -> pd.DataFrame:
     except (pd.errors.ParserError, ValueError) as exc:
         raise TableReadError(path, f"pandas could not parse it: {str(exc).strip()}") from None
     _refuse_duplicate_headers(path, [str(c) for c in _header_row(path)])
+    if len(df.columns) == 1:  # one column whose name holds the others: another separator than the comma
+        for sep, name in ((";", "';'"), ("\t", "tabs")):
+            if sep in str(df.columns[0]):
+                raise TableReadError(path, f"its columns are separated by {name}, not commas (Excel saves CSV so in a "
+                                           "Vietnamese or European locale); save it from Excel as 'CSV UTF-8 (Comma "
+                                           "delimited)'")
     df.columns = [str(c).strip() for c in df.columns]
     unnamed = [c for c in df.columns if c.startswith("Unnamed: ")]
     for c in df.columns:

@@ -1017,6 +1017,17 @@ for _id, _data, _msg in [
                       f"comma-separated, header row); {_msg} [file_unreadable]"))
 
 
+for _id, _sep, _name in [("table_separated_by_semicolons", ";", "';'"), ("table_separated_by_tabs", "\t", "tabs")]:
+    def _b(tmp, sep=_sep):
+        d = clean_cohort(tmp / "cohort")
+        edit_text(d / "counseling.csv", lambda t: t.replace(",", sep))
+        return d
+    CASES.append(Case(_id, 5, "validate", _b, "  error   value 'counseling.csv': expected a readable CSV file (UTF-8, "
+                      f"comma-separated, header row); its columns are separated by {_name}, not commas (Excel saves CSV "
+                      "so in a Vietnamese or European locale); save it from Excel as 'CSV UTF-8 (Comma delimited)' "
+                      "[file_unreadable]"))
+
+
 @case("header_without_rows", 5, "validate",
       "  error   value 'graduates.csv': expected at least one data row below the header [empty_table]")
 def _(tmp):
