@@ -15,6 +15,7 @@ through this module.
 """
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -61,8 +62,18 @@ def _read_csv(path: Path) -> pd.DataFrame:
     if path.stat().st_size == 0:
         raise TableReadError(path, "the file is empty")
     try:
-        df = pd.read_csv(path, dtype="str", keep_default_na=False, na_values=[""], encoding="utf-8-sig",
-                         skip_blank_lines=False)
+        # index_col=False: a data line with more fields than the header (a trailing comma, an unquoted
+        # comma in a name) must not turn the first columns into the index and shift every value left
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", pd.errors.ParserWarning)
+            df = pd.read_csv(path, dtype="str", keep_default_na=False, na_values=[""], encoding="utf-8-sig",
+                             skip_blank_lines=False, index_col=False)
+        if any(issubclass(w.category, pd.errors.ParserWarning) for w in caught):
+            line, n = _first_long_line(path)
+            raise TableReadError(path, f"line {line} has more values than the header has columns ({n}); quote a "
+                                       "value that holds a comma, or give the extra column a header")
+    except TableReadError:
+        raise
     except UnicodeDecodeError as exc:
         raise TableReadError(path, f"its bytes are not UTF-8 (first bad byte at offset {exc.start}); "
                                    "save it from Excel as 'CSV UTF-8'") from None
@@ -90,6 +101,22 @@ def _read_csv(path: Path) -> pd.DataFrame:
     if blank.any():
         df = df[~blank.to_numpy()]
     return df
+
+
+def _first_long_line(path: Path) -> tuple[int, int]:
+    """The first line (1-based) with more non-empty values than the header, and the header's width
+    (read only when pandas found such a line)."""
+    import csv
+
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        reader = csv.reader(f)
+        n = len(next(reader, []))
+        for row in reader:
+            while len(row) > n and row[-1].strip() == "":
+                row.pop()
+            if len(row) > n:
+                return reader.line_num, n
+    return 2, n
 
 
 def _header_row(path: Path) -> list[str]:

@@ -1028,6 +1028,45 @@ for _id, _sep, _name in [("table_separated_by_semicolons", ";", "';'"), ("table_
                       "[file_unreadable]"))
 
 
+@case("damaged_parquet_file", 5, "validate",
+      "  error   value 'graduates.parquet': expected a readable Parquet file; pyarrow could not read it: ArrowInvalid: "
+      "Parquet file size is 15 bytes, smaller than the size reported by footer's (1701273954bytes) [file_unreadable]")
+def _(tmp):
+    d = clean_cohort(tmp / "cohort")
+    (d / "graduates.csv").unlink()
+    (d / "graduates.parquet").write_bytes(b"PAR1garbagePAR1")
+    return d
+
+
+@case("trailing_comma_on_every_data_line", 5, "validate", check=lambda report, tmp: None)
+def _(tmp):
+    """Excel and some exporters end data lines, not the header, with a comma: the values used to be read
+    shifted one column left (the first column taken as the row index)."""
+    d = clean_cohort(tmp / "cohort")
+    edit_text(d / "counseling.csv", lambda t: "\n".join(line + ("," if i else "") for i, line in
+                                                         enumerate(t.splitlines())) + "\n")
+    return d
+
+
+@case("unquoted_comma_in_the_first_row", 5, "validate",
+      "  error   value 'schools.csv': expected a readable CSV file (UTF-8, comma-separated, header row); line 2 has more "
+      "values than the header has columns (5); quote a value that holds a comma, or give the extra column a header "
+      "[file_unreadable]")
+def _(tmp):
+    d = clean_cohort(tmp / "cohort")
+    edit_text(d / "schools.csv", lambda t: t.replace("Trường THCS Mỹ Cẩm", "Trường THCS Mỹ Cẩm, Càng Long"))
+    return d
+
+
+@case("unquoted_comma_in_a_later_row", 5, "validate",
+      "  error   value 'schools.csv': expected a readable CSV file (UTF-8, comma-separated, header row); pandas could "
+      "not parse it: Error tokenizing data. C error: Expected 5 fields in line 3, saw 6 [file_unreadable]")
+def _(tmp):
+    d = clean_cohort(tmp / "cohort")
+    edit_text(d / "schools.csv", lambda t: t.replace("Trường THPT Càng Long", "Trường THPT Càng Long, Trà Vinh"))
+    return d
+
+
 @case("header_without_rows", 5, "validate",
       "  error   value 'graduates.csv': expected at least one data row below the header [empty_table]")
 def _(tmp):
