@@ -140,6 +140,19 @@ def _refuse_duplicate_headers(path: Path, names: list[str]) -> None:
         seen[key] = i
 
 
+def _refuse_nested_columns(path: Path, schema) -> None:
+    """A column of lists, structures, maps or raw bytes holds no cell values a table can have (and
+    raw bytes need not be text at all)."""
+    import pyarrow as pa
+
+    for f in schema:
+        t = f.type.value_type if pa.types.is_dictionary(f.type) else f.type
+        if pa.types.is_nested(t) or pa.types.is_binary(t) or pa.types.is_large_binary(t) \
+                or pa.types.is_fixed_size_binary(t):
+            raise TableReadError(path, f"column {f.name!r} holds {t} values, not one number, text or true/false "
+                                       "per cell; write it as plain values")
+
+
 def _read_parquet(path: Path) -> pd.DataFrame:
     # Column by column: each Arrow column is converted and freed before the next is read, so the
     # peak memory is the frame plus one column, not the frame twice (10 million students: about
@@ -151,6 +164,7 @@ def _read_parquet(path: Path) -> pd.DataFrame:
         meta = pf.schema_arrow.pandas_metadata or {}
         index_cols = {c for c in meta.get("index_columns", []) if isinstance(c, str)}
         _refuse_duplicate_headers(path, [str(n) for n in pf.schema_arrow.names if n not in index_cols])
+        _refuse_nested_columns(path, pf.schema_arrow)
         data = {}
         for name in pf.schema_arrow.names:
             if name in index_cols:

@@ -1028,6 +1028,33 @@ for _id, _sep, _name in [("table_separated_by_semicolons", ";", "';'"), ("table_
                       "[file_unreadable]"))
 
 
+def _parquet_with(table: str, **columns) -> Callable[[Path], Path]:
+    def build(tmp: Path) -> Path:
+        d = clean_cohort(tmp / "cohort")
+        df = pd.read_csv(d / f"{table}.csv", dtype=str, keep_default_na=False)
+        (d / f"{table}.csv").unlink()
+        df.assign(**{k: v(len(df)) for k, v in columns.items()}).to_parquet(d / f"{table}.parquet", index=False)
+        return d
+    return build
+
+
+PARQUET = "  error   value 'schools.parquet': expected a readable Parquet file; column 'school_name' holds {} values, " \
+          "not one number, text or true/false per cell; write it as plain values [file_unreadable]"
+for _id, _build, _msg in [
+    ("parquet_column_of_lists", _parquet_with("schools", school_name=lambda n: [["a", "b"]] * n),
+     PARQUET.format("list<element: string>")),
+    ("parquet_column_of_raw_bytes", _parquet_with("schools", school_name=lambda n: [b"\xff\x00"] * n),
+     PARQUET.format("binary")),
+    ("parquet_count_beyond_int64", _parquet_with("counseling", counselors=lambda n: np.full(n, 2 ** 64 - 1, "uint64")),
+     "  error   row 1, column counselors, value '18446744073709551615': expected a count of at most 10000000 (a larger "
+     "number is a typing error) [range]"),
+    ("parquet_count_of_1e300", _parquet_with("counseling", counselors=lambda n: np.full(n, 1e300)),
+     "  error   row 1, column counselors, value '1e+300': expected a whole number written with the digits 0-9, at most "
+     "15 digits (e.g. 12) [type]"),
+]:
+    CASES.append(Case(_id, 5, "validate", _build, _msg))
+
+
 @case("damaged_parquet_file", 5, "validate",
       "  error   value 'graduates.parquet': expected a readable Parquet file; pyarrow could not read it: ArrowInvalid: "
       "Parquet file size is 15 bytes, smaller than the size reported by footer's (1701273954bytes) [file_unreadable]")

@@ -28,8 +28,8 @@ def _int_ok(s: pd.Series) -> pd.Series:
         return _true(s)
     if ptypes.is_float_dtype(s):
         v = s.to_numpy(dtype="float64", na_value=np.nan)
-        with np.errstate(invalid="ignore"):
-            return pd.Series(np.isnan(v) | (np.isfinite(v) & (v == np.floor(v))), index=s.index)
+        with np.errstate(invalid="ignore"):  # at most 15 digits, as written text (1e300 is no count)
+            return pd.Series(np.isnan(v) | (np.isfinite(v) & (v == np.floor(v)) & (np.abs(v) < 1e15)), index=s.index)
     return s.astype("str").str.fullmatch(_INT_RE).fillna(True).astype(bool)
 
 
@@ -161,6 +161,10 @@ def coerce_column(s: pd.Series, kind: Kind) -> pd.Series:
                 return s.astype("Int64").astype("str")
         return s.astype("str")
     if kind == "int":
+        if ptypes.is_unsigned_integer_dtype(s) and len(s) and s.max() > np.iinfo(np.int64).max:
+            # never wrapped round to a negative int64 (18446744073709551615 -> -1): held at the int64
+            # maximum, it fails the range rules as the number it is
+            s = s.clip(upper=np.iinfo(np.int64).max).astype("int64")
         if ptypes.is_integer_dtype(s) and not ptypes.is_bool_dtype(s):
             if s.dtype == np.dtype("int64"):
                 return s
