@@ -622,6 +622,17 @@ def _(tmp):
     return ImportInput([p], tmp / "imported", patch=denied)
 
 
+@case("student_list_csv_in_windows_1258", 3, "import",
+      "hoc_sinh.csv, row 2: expected a CSV file in UTF-8: byte 34 (line 2) is not UTF-8, so the file was saved in "
+      "another encoding (Windows-1258, TCVN3 or Latin-1?); save it from Excel as 'CSV UTF-8 (Comma delimited)' "
+      "[csv_encoding]")
+def _(tmp):
+    """Its bytes are not shown either: they would be part of a student's name."""
+    name = "Nguyễn Thị Hoa".encode("cp1258", "replace").replace(b"?", b"\xea\xde")  # e + combining tilde, as cp1258
+    (tmp / "hoc_sinh.csv").write_bytes(b"Ho va ten,Ngay sinh,Ma truong\n" + name + b",12/03/2008,S01\n")
+    return ImportInput([tmp / "hoc_sinh.csv"], tmp / "imported")
+
+
 @case("zip_that_is_not_a_workbook", 3, "import",
       "mau.xlsx: expected an .xlsx workbook: the file is a zip archive but not an Excel workbook (a Word or "
       "OpenDocument file?) [not_a_workbook]")

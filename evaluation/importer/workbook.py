@@ -293,7 +293,7 @@ def _read_csv(name: str, data: bytes) -> Grid:
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise Unreadable(ImportIssue(
-            check="csv_encoding", file=name, row=line, value=data[exc.start: exc.start + 4].hex(" "),
+            check="csv_encoding", file=name, row=line,  # no bytes shown: they may be part of a student's name
             expected=f"a CSV file in UTF-8: byte {exc.start} (line {line}) is not UTF-8, so the file was saved in "
                      "another encoding (Windows-1258, TCVN3 or Latin-1?); save it from Excel as "
                      "'CSV UTF-8 (Comma delimited)'")) from None
