@@ -31,7 +31,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from .validation import validate_folder
 
     params = load_params(args.params, data=args.data)
-    ensure_sample(params)
+    try:
+        ensure_sample(params)
+    except ValueError as exc:  # the default sample folder holds the user's own files
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     report = validate_folder(params.data_path, years=params.years,
                              unknown_share_warning=params.unknown_share_warning)
     print(report.format(lang=args.lang))

@@ -517,7 +517,12 @@ def _validate_inputs(params: ReviewParams) -> str | None:
     from .data import CohortValidationError, load_cohort
     from .sample import ensure_sample
 
-    ensure_sample(params)
+    try:
+        ensure_sample(params)
+    except ValueError as exc:  # the default sample folder holds the user's own files
+        return f"data folder {params.data_path}: {exc}"
+    if params.data_path.exists() and not params.data_path.is_dir():
+        return f"data folder {params.data_path} is a file, not a folder (parameter 'data')"
     if not params.data_path.is_dir():
         return f"data folder {params.data_path} does not exist (parameter 'data')"
     try:

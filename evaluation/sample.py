@@ -1028,6 +1028,10 @@ def write_sample(out: str | Path, *, seed: int = 2025, scale: float = 1.0,
     "auto" = CSV at scale 1, Parquet otherwise. Files: schools, communes, graduates,
     counseling, students, labour_demand, vocational_supply (CSV or Parquet), truth.json,
     README.md. A previous twin in the other format is removed; truth.json is written last.
+
+    ``out`` must be new, empty or an earlier sample (it has truth.json): a folder of the user's
+    own files (real data) is refused with ``ValueError`` before anything is made, since its
+    tables would be replaced by synthetic ones.
     """
     if not (isinstance(scale, (int, float)) and 0 < scale <= 2000):
         raise ValueError(f"scale {scale!r}: expected a number in (0, 2000]")
@@ -1035,6 +1039,11 @@ def write_sample(out: str | Path, *, seed: int = 2025, scale: float = 1.0,
         raise ValueError(f"table_format {table_format!r}: expected 'auto', 'csv' or 'parquet'")
     big_fmt = ("csv" if scale == 1 else "parquet") if table_format == "auto" else table_format
     out = Path(out).expanduser().resolve()
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"{out} is a file, not a folder; choose a new folder for the synthetic sample")
+    if out.is_dir() and not (out / "truth.json").is_file() and any(out.iterdir()):
+        raise ValueError(f"{out} holds files and is not a synthetic sample (no truth.json); writing the sample "
+                         "there would replace its tables with synthetic ones. Choose a new or empty folder")
     rng = np.random.default_rng(seed)
     counts = _counts(scale)
 

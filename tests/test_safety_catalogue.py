@@ -125,7 +125,7 @@ def snapshot(folder: Path) -> dict[str, bytes]:
 class Case:
     """One input of the adversary (or one fault) and what it must give.
 
-    ``kind``: the entry point run (validate | import | params | run | disclosure | fault).
+    ``kind``: the entry point run (validate | import | params | run | cli | disclosure | fault).
     ``expected``: the exact line of the message; ``None`` where a correct result is the right
     answer, which ``check`` asserts. ``point``: the issue's numbered point (1-8)."""
 
@@ -179,6 +179,14 @@ class ImportInput:
     out: Path
     kwargs: dict = field(default_factory=dict)
     patch: Callable[[pytest.MonkeyPatch], None] | None = None
+
+
+@dataclass
+class CliInput:
+    """A command line (``python -m evaluation ARGV``) and the exit code it must give."""
+
+    argv: list[str]
+    code: int = 2
 
 
 @dataclass
@@ -422,6 +430,30 @@ def _(tmp):
     run = _run_params(tmp, lambda d: out, overwrite=False)
     run.code, run.notebooks = 0, [_fake_notebook(tmp)]
     return run
+
+
+@case("data_given_as_a_file", 4, "run", "error: data folder {tmp}/cohort.zip is a file, not a folder (parameter 'data')")
+def _(tmp):
+    run = _run_params(tmp, lambda d: tmp / "out" / "review")
+    (tmp / "cohort.zip").write_bytes(b"PK\x05\x06" + bytes(18))
+    run.params = load_params(PARAMS_FILE, data=str(tmp / "cohort.zip"), out=str(tmp / "out" / "review"))
+    run.code = 1
+    return run
+
+
+# -- the synthetic sample's folder: never written over the user's own data ---------------------
+@case("sample_written_over_a_folder_of_real_data", 1, "cli",
+      "error: {tmp}/cohort holds files and is not a synthetic sample (no truth.json); writing the sample there would "
+      "replace its tables with synthetic ones. Choose a new or empty folder")
+def _(tmp):
+    return CliInput(["sample", "--out", str(clean_cohort(tmp / "cohort")), "--scale", "0.05"])
+
+
+@case("sample_written_over_a_file", 1, "cli",
+      "error: {tmp}/graduates.csv is a file, not a folder; choose a new folder for the synthetic sample")
+def _(tmp):
+    (tmp / "graduates.csv").write_text("school_id\nS01\n", encoding="utf-8")
+    return CliInput(["sample", "--out", str(tmp / "graduates.csv"), "--scale", "0.05"])
 
 
 # -- the importer's output folder -----------------------------------------------------------------
@@ -1656,6 +1688,13 @@ def _run_case(c: Case, tmp: Path, mp: pytest.MonkeyPatch, capsys) -> str:
         expected = c.expected.format(out=shown, data=os.path.realpath(made.params.data_path), tmp=tmp,
                                      parent=Path(shown).parent, pid=os.getpid())
         assert expected in text.splitlines(), text
+    elif c.kind == "cli":
+        from evaluation.cli import main
+
+        code = main(made.argv)
+        text = capsys.readouterr().err
+        assert code == made.code, text
+        assert c.expected.format(tmp=tmp) in text.splitlines(), text
     elif c.kind == "disclosure":
         found = made
         assert found == [], f"recovered: {found}"
