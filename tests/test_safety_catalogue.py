@@ -100,7 +100,10 @@ def set_cell(folder: Path, table: str, row: int, column: str, value) -> None:
     if column not in df.columns:
         df[column] = ""
     df.loc[row, column] = value
-    df.to_csv(csv, index=False) if csv.exists() else df.to_parquet(folder / f"{table}.parquet", index=False)
+    if csv.exists():
+        df.to_csv(csv, index=False)
+    else:
+        df.to_parquet(folder / f"{table}.parquet", index=False)
 
 
 def as_parquet(folder: Path, table: str) -> None:
@@ -375,10 +378,20 @@ def _(tmp):
     return _run_params(tmp, lambda d: tmp / "out" / "review", patch=patch)
 
 
+# -- inputs a run finds missing or wrong before any notebook (points 4 and 7, run the same way) -----
 @case("data_folder_that_does_not_exist", 4, "run", "error: data folder {data} does not exist (parameter 'data')")
 def _(tmp):
     run = _run_params(tmp, lambda d: tmp / "out" / "review")
     run.params = load_params(PARAMS_FILE, data=str(tmp / "no_such_folder"), out=str(tmp / "out" / "review"))
+    run.code = 1
+    return run
+
+
+@case("data_given_as_a_file", 4, "run", "error: data folder {tmp}/cohort.zip is a file, not a folder (parameter 'data')")
+def _(tmp):
+    run = _run_params(tmp, lambda d: tmp / "out" / "review")
+    (tmp / "cohort.zip").write_bytes(b"PK\x05\x06" + bytes(18))
+    run.params = load_params(PARAMS_FILE, data=str(tmp / "cohort.zip"), out=str(tmp / "out" / "review"))
     run.code = 1
     return run
 
@@ -429,15 +442,6 @@ def _(tmp):
     out.mkdir(parents=True)
     run = _run_params(tmp, lambda d: out, overwrite=False)
     run.code, run.notebooks = 0, [_fake_notebook(tmp)]
-    return run
-
-
-@case("data_given_as_a_file", 4, "run", "error: data folder {tmp}/cohort.zip is a file, not a folder (parameter 'data')")
-def _(tmp):
-    run = _run_params(tmp, lambda d: tmp / "out" / "review")
-    (tmp / "cohort.zip").write_bytes(b"PK\x05\x06" + bytes(18))
-    run.params = load_params(PARAMS_FILE, data=str(tmp / "cohort.zip"), out=str(tmp / "out" / "review"))
-    run.code = 1
     return run
 
 
