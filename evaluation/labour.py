@@ -72,6 +72,14 @@ def _require(frame: pd.DataFrame | None, cols: Sequence[str], table: str) -> pd.
     return frame
 
 
+def _sum_known(frame: pd.DataFrame, keys: Sequence[str], col: str) -> pd.Series:
+    """Sum of ``col`` per ``keys``, missing (NA) where any row of the group has it missing: an unknown count
+    (``employed_12m`` of a cohort not yet 12 months out) is not a 0."""
+    v = pd.to_numeric(frame[col], errors="coerce")
+    g = v.groupby([frame[k] for k in keys], sort=True)
+    return g.sum(min_count=1).where(~v.isna().groupby([frame[k] for k in keys], sort=True).any())
+
+
 def _ratio(num, den) -> np.ndarray:
     num = np.asarray(num, dtype="float64")
     den = np.asarray(den, dtype="float64")
@@ -114,17 +122,19 @@ def labour_alignment(demand: pd.DataFrame, supply: pd.DataFrame, *,
     if survey_years is not None:
         d = d[d["survey_year"].isin([int(y) for y in survey_years])]
     years = sorted(int(y) for y in d["survey_year"].unique())
-    s = (supply.loc[supply["year"].isin(years)]
-         .assign(trade=lambda x: x["trade"].astype(str), qualification=lambda x: x["level"].astype(str))
-         .rename(columns={"year": "survey_year", "graduated": "graduates"})
-         .groupby(["survey_year", "trade", "qualification"], sort=True)[["places", "graduates", "enrolled",
-                                                                         "employed_12m"]].sum().reset_index())
+    keys = ["survey_year", "trade", "qualification"]
+    rows = (supply.loc[supply["year"].isin(years)]
+            .assign(trade=lambda x: x["trade"].astype(str), qualification=lambda x: x["level"].astype(str))
+            .rename(columns={"year": "survey_year", "graduated": "graduates"}))
+    s = rows.groupby(keys, sort=True)[["places", "graduates", "enrolled"]].sum()
+    s["employed_12m"] = _sum_known(rows, keys, "employed_12m").to_numpy()
+    s = s.reset_index()
     out = d.merge(s, on=["survey_year", "trade", "qualification"], how="outer", validate="one_to_one")
     out["demand"] = out["demand"].fillna(0).astype("int64")
     out["matched"] = out["qualification"].isin(VOC_LEVELS)
     covered_years = set(int(y) for y in supply["year"].unique())
     out["supply_year_covered"] = out["survey_year"].astype(int).isin(covered_years)
-    fill0 = out["matched"] & out["supply_year_covered"]
+    fill0 = out["matched"] & out["supply_year_covered"] & out["places"].isna()  # no supply row: none trained
     for c in ("places", "graduates", "enrolled", "employed_12m"):
         v = out[c].astype("Float64")
         v[fill0 & v.isna()] = 0
@@ -272,8 +282,9 @@ def vocational_network(supply: pd.DataFrame) -> pd.DataFrame:
         s = s.assign(institution_name=s["institution_id"])
     out = s.groupby(keys, sort=True).agg(
         institution_name=("institution_name", "first"), commune_code=("commune_code", "first"),
-        places=("places", "sum"), enrolled=("enrolled", "sum"), graduated=("graduated", "sum"),
-        employed_12m=("employed_12m", "sum")).reset_index()
+        places=("places", "sum"), enrolled=("enrolled", "sum"), graduated=("graduated", "sum"))
+    out["employed_12m"] = _sum_known(s, keys, "employed_12m").to_numpy()  # unknown stays unknown, not 0
+    out = out.reset_index()
     out["fill_rate"] = _ratio(out["enrolled"], out["places"])
     out["completion_rate"] = _ratio(out["graduated"], out["enrolled"])
     out["employment_rate"] = _ratio(out["employed_12m"], out["graduated"])
@@ -285,20 +296,25 @@ def network_summary(supply: pd.DataFrame, *, by: str | Sequence[str] = ("trade",
     """Pooled fill, completion and employment rates of the network by ``by`` (any of year,
     institution_id, commune_code, trade, level) over ``years`` (default all).
 
-    Columns ``by`` + institutions [count], places, enrolled, graduated, employed_12m [people],
-    fill_rate, completion_rate, employment_rate [fractions, ratios of the sums].
+    Columns ``by`` + institutions [count], places, enrolled, graduated, employed_12m [people; over the rows
+    where it is known], fill_rate, completion_rate, employment_rate [fractions, ratios of the sums;
+    employment_rate = employed_12m / the graduates of the rows where employed_12m is known].
     """
     keys = [by] if isinstance(by, str) else list(by)
     net = vocational_network(supply)
     if years is not None:
         net = net.loc[net["year"].isin([int(y) for y in years])]
+    known = net["employed_12m"].notna()
+    net = net.assign(graduated_known=net["graduated"].where(known, 0))  # graduates whose employment is known
     g = net.groupby(keys, sort=True)
-    out = g[["places", "enrolled", "graduated", "employed_12m"]].sum()
+    out = g[["places", "enrolled", "graduated"]].sum()
+    out["employed_12m"] = g["employed_12m"].sum(min_count=1)
     out.insert(0, "institutions", g["institution_id"].nunique())
     out = out.reset_index()
     out["fill_rate"] = _ratio(out["enrolled"], out["places"])
     out["completion_rate"] = _ratio(out["graduated"], out["enrolled"])
-    out["employment_rate"] = _ratio(out["employed_12m"], out["graduated"])
+    # employment over the graduates whose employment is known (a cohort not yet 12 months out is left out)
+    out["employment_rate"] = _ratio(out["employed_12m"], g["graduated_known"].sum().to_numpy())
     return out
 
 

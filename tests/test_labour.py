@@ -116,6 +116,24 @@ def test_network_rates_by_hand(small):
     assert s["institutions"] == 2 and s["fill_rate"] == pytest.approx(47 / 55)
 
 
+def test_unknown_employment_is_not_counted_as_zero(small):
+    """employed_12m is empty for a cohort not yet 12 months out: the row's employment is unknown (not 0 %), and a
+    pooled rate is over the graduates whose employment is known."""
+    demand, supply = small
+    supply = supply.astype({"employed_12m": "Float64"})
+    supply.loc[(supply["year"] == 2021) & (supply["institution_id"] == "I2") & (supply["trade"] == "May"),
+               "employed_12m"] = pd.NA
+    net = L.vocational_network(supply).set_index(["year", "institution_id", "trade", "level"])
+    assert pd.isna(net.loc[(2021, "I2", "May", "elementary"), "employed_12m"])
+    assert np.isnan(net.loc[(2021, "I2", "May", "elementary"), "employment_rate"])
+    s = L.network_summary(supply, by="year", years=[2021]).iloc[0]
+    assert s["employed_12m"] == 12 + 8 and s["employment_rate"] == pytest.approx((12 + 8) / (15 + 16))
+    a = L.labour_alignment(demand, supply).set_index(["survey_year", "trade", "qualification"])
+    assert pd.isna(a.loc[(2021, "May", "elementary"), "employed_12m"])  # I1 known, I2 not: the sum is unknown
+    assert a.loc[(2021, "May", "elementary"), "graduates"] == 21
+    assert a.loc[(2021, "Cơ khí", "intermediate"), "employed_12m"] == 8
+
+
 def test_provision_access_khmer_first_both_geographies():
     communes = pd.DataFrame({
         "commune_code": ["c1", "c2", "c3", "c4"], "commune_name": ["Một", "Hai", "Ba", "Bốn"],
