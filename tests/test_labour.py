@@ -258,3 +258,19 @@ def test_notebook_07_writes_both_tables_on_the_sample(sample_dir, tmp_path):
     a = read_table(stage, "labour_alignment")
     n = read_table(stage, "vocational_network")
     assert len(a) and len(n) and "Khmer" in text
+
+
+def test_network_table_suppresses_an_unknown_count_as_the_single_rule_does():
+    """``vocational_network_table`` uses ``disclosure.primary_mask``: an unknown enrolment is small too, 0 is not."""
+    from evaluation.evidence.builders.plan import vocational_network_table
+
+    supply = _supply([(2021, "I1", "Inst 1", "A", "May", "elementary", 20, 18, 15, 12),
+                      (2021, "I2", "Inst 2", "B", "May", "elementary", 10, 9, 6, 3),
+                      (2021, "I3", "Inst 3", "B", "May", "elementary", 10, 0, 0, 0),
+                      (2021, "I4", "Inst 4", "B", "May", "elementary", 10, 8, 4, 3)])
+    net = L.vocational_network(supply).astype({"enrolled": "Float64"})
+    net.loc[net["institution_id"] == "I2", "enrolled"] = pd.NA  # unknown (validation refuses it in the data)
+    t = vocational_network_table(net, min_cell=5).data.set_index("institution_id")
+    assert t["suppressed"].tolist() == [False, True, False, True]
+    assert pd.isna(t.loc["I2", "employment_rate"]) and pd.isna(t.loc["I4", "graduated"])
+    assert t.loc["I1", "employment_rate"] == pytest.approx(12 / 15)

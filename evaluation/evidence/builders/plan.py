@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping
 import pandas as pd
 
 from ..registry import TABLES
+from ...disclosure import primary_mask
 from ..table import EvidenceTable
 from ._common import (_make, _require)
 
@@ -46,9 +47,9 @@ def vocational_network_table(frame: pd.DataFrame, *, min_cell: int = 5, notebook
     tid = "vocational_network"
     _require(frame, TABLES[tid].columns, tid)
     df = frame.copy()
-    enr = pd.to_numeric(df["enrolled"], errors="coerce")
-    grad = pd.to_numeric(df["graduated"], errors="coerce") if "graduated" in df.columns else enr
-    small = ((enr > 0) & (enr < min_cell)) | ((grad > 0) & (grad < min_cell))
+    grad = df["graduated"] if "graduated" in df.columns else df["enrolled"]
+    # the toolkit's one primary rule (an unknown count is small too)
+    small = pd.Series(primary_mask(df["enrolled"], min_cell) | primary_mask(grad, min_cell), index=df.index)
     if "suppressed" in df.columns:  # complementary suppression already applied (disclosure.protect_network)
         small = small | df["suppressed"].astype("boolean").fillna(False).astype(bool)
     for c in ("completion_rate", "employment_rate", "graduated", "employed_12m"):
