@@ -102,8 +102,14 @@ def cmd_since(args: argparse.Namespace) -> int:
         print(line)
     if args.out:
         out = Path(args.out)
+        if out.exists() and not (args.overwrite and out.is_file()):
+            print(f"error: {out} already exists; nothing was written (give another file name"
+                  + (", or --overwrite to replace it)" if out.is_file() else ")"), file=sys.stderr)
+            return 2
+        from .fsutil import atomic_write_bytes
+
         out.parent.mkdir(parents=True, exist_ok=True)
-        frame.to_csv(out, index=False, encoding="utf-8", lineterminator="\n")
+        atomic_write_bytes(out, frame.to_csv(index=False, lineterminator="\n").encode("utf-8"))
         print(f"written {out}")
     return 0
 
@@ -112,8 +118,8 @@ def cmd_template(args: argparse.Namespace) -> int:
     from .importer import write_template
 
     try:
-        out = write_template(Path(args.out), data=args.data)
-    except (ValueError, FileNotFoundError) as exc:
+        out = write_template(Path(args.out), data=args.data, overwrite=args.overwrite)
+    except (ValueError, FileNotFoundError, FileExistsError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(f"template written to {out}")
@@ -213,11 +219,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lang", choices=["vi", "en"], default="vi", help="language of the sentences (default vi)")
     p.add_argument("--out", default=None, help="also write the table as this CSV file")
     p.add_argument("--other-district", action="store_true", help="allow bundles of two districts")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
     p.set_defaults(func=cmd_since)
 
     p = sub.add_parser("template", help="write the Vietnamese Excel template for entering cohort data")
     p.add_argument("--out", required=True, help="workbook to write (.xlsx)")
     p.add_argument("--data", default=None, help="fill the template with this cohort data folder's tables")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing workbook of that name")
     p.set_defaults(func=cmd_template)
 
     from .contract import ALL_TABLES, GEOGRAPHIES

@@ -198,3 +198,13 @@ def test_since_command_prints_the_changes_and_writes_the_table(tmp_path, capsys)
     assert (tmp_path / "since.csv").read_text(encoding="utf-8").startswith("indicator,label_vi,label_en,level")
     other = _cycle_bundle(tmp_path / "other", "x_2018_2025", last_year=2025, district="Huyện Trà Cú")
     assert main(["since", str(prev), str(other)]) == 1
+    # an existing file is not replaced without --overwrite (it may be someone's work), a folder never
+    mine = tmp_path / "notes.csv"
+    mine.write_text("my notes\n", encoding="utf-8")
+    capsys.readouterr()
+    assert main(["since", str(prev), str(cur), "--out", str(mine)]) == 2
+    assert "notes.csv already exists; nothing was written" in capsys.readouterr().err
+    assert mine.read_text(encoding="utf-8") == "my notes\n"
+    assert main(["since", str(prev), str(cur), "--out", str(tmp_path), "--overwrite"]) == 2
+    assert main(["since", str(prev), str(cur), "--out", str(mine), "--overwrite"]) == 0
+    assert mine.read_text(encoding="utf-8").startswith("indicator,")

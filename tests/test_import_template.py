@@ -142,3 +142,20 @@ def test_instructions_sheet_reads_in_libreoffice(tmp_path):
                           capture_output=True, text=True, check=True).stdout
     assert "Mẫu nhập số liệu sơ kết phân luồng" in text
     assert "EVALUATION_PSEUDONYM_KEY" in text and "Cách dùng" in text
+
+
+def test_template_never_replaces_an_existing_workbook_unless_told(tmp_path, capsys):
+    """A filled-in workbook with the template's name is kept: the command refuses, writes nothing; --overwrite
+    replaces a file (never a folder)."""
+    from evaluation.cli import main
+
+    filled = tmp_path / "mau.xlsx"
+    filled.write_bytes(b"the district's filled-in workbook")
+    assert main(["template", "--out", str(filled)]) == 2
+    assert "mau.xlsx already exists; nothing was written" in capsys.readouterr().err
+    assert filled.read_bytes() == b"the district's filled-in workbook"
+    assert main(["template", "--out", str(filled), "--overwrite"]) == 0
+    assert openpyxl.load_workbook(filled).sheetnames[0]
+    (tmp_path / "d.xlsx").mkdir()
+    assert main(["template", "--out", str(tmp_path / "d.xlsx"), "--overwrite"]) == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d.xlsx", "mau.xlsx"]  # no temporary file left

@@ -162,7 +162,8 @@ def _number_check(table: str, spec) -> DataValidation | None:
     return None
 
 
-def write_template(out: str | Path, *, data: str | Path | None = None, prefill_communes: bool = True) -> Path:
+def write_template(out: str | Path, *, data: str | Path | None = None, prefill_communes: bool = True,
+                   overwrite: bool = False) -> Path:
     """Write the Vietnamese import template to ``out`` (.xlsx); returns the path.
 
     Every data row (at least :data:`TEMPLATE_ROWS`) of every sheet has its checks: drop-down lists
@@ -177,6 +178,10 @@ def write_template(out: str | Path, *, data: str | Path | None = None, prefill_c
     out = Path(out)
     if out.suffix.lower() != ".xlsx":
         raise ValueError(f"{out}: the template is an Excel workbook; give a file name ending in .xlsx")
+    if out.exists() and not (overwrite and out.is_file()):
+        # a filled-in workbook of the same name would be lost
+        raise FileExistsError(f"{out} already exists; nothing was written (give another file name"
+                              + (", or overwrite=True / --overwrite to replace it)" if out.is_file() else ")"))
     wb = Workbook()
     ins = wb.active
     ins.title = INSTRUCTIONS_SHEET
@@ -253,7 +258,13 @@ def write_template(out: str | Path, *, data: str | Path | None = None, prefill_c
     _protect(ins)
     _protect(lists)
     out.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(out)
+    import io
+
+    from ..fsutil import atomic_write_bytes
+
+    buf = io.BytesIO()
+    wb.save(buf)
+    atomic_write_bytes(out, buf.getvalue())  # a failed write leaves no half workbook
     return out
 
 
