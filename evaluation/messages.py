@@ -122,8 +122,8 @@ CATALOGUE: tuple[tuple[str, str], ...] = (
     ("yes or no (x, có, 1, true / không, 0, false, or an empty cell)",
      "có hoặc không (x, có, 1 / không, 0, hoặc để trống)"),
     ("{what}: one of {codes} (or their Vietnamese names)", "{what}: một trong {codes} (hoặc tên tiếng Việt)"),
-    ("an ethnic group (Kinh, Khmer, Hoa, another group's name, or 'không rõ')",
-     "một dân tộc (Kinh, Khmer, Hoa, tên dân tộc khác, hoặc 'không rõ')"),
+    ("an ethnic group (Kinh, Khmer, Hoa, the name of another of Vietnam's 54 groups, or 'không rõ')",
+     "một dân tộc (Kinh, Khmer, Hoa, tên một dân tộc khác trong 54 dân tộc Việt Nam, hoặc 'không rõ')"),
     # -- layout -----------------------------------------------------------------------------------
     ("a header row naming the columns of table {table} (e.g. {known}) in the first {n} rows; none was found",
      "một dòng tiêu đề ghi tên các cột của bảng {table} (ví dụ {known}) trong {n} dòng đầu; không tìm thấy"),

@@ -100,3 +100,17 @@ def test_unmatched_and_ambiguous_names_are_never_guessed():
     assert m.candidates_text() == "S1 (Trường THCS Nhị Long); S2 (Trường THPT Nhị Long)"
     assert match_names(["THCS Nhị Long"], reg, kind="school")["THCS Nhị Long"].code == "S1"
     assert match_names(["Trường THPT Nhi Long"], reg, kind="school")["Trường THPT Nhi Long"].code == "S2"
+
+
+def test_ethnicity_other_groups_by_name_and_a_name_is_refused():
+    """Vietnam's other ethnic groups import as 'other' in their usual spellings; a student's name typed in the
+    column is refused (it used to pass as 'other'), and the message does not repeat it."""
+    from evaluation.importer.cells import CellError, read_ethnicity
+
+    for v in ("Tày", "dân tộc Tày", "Ê-đê", "Ê Đê", "Êđê", "H'Mông", "Mông", "Chăm", "Bru - Vân Kiều", "Khác", "THÁI"):
+        assert read_ethnicity(v)[0] == "other", v
+    assert read_ethnicity("Khơ-me")[0] == "khmer" and read_ethnicity("người Hoa")[0] == "hoa"
+    for v in ("Nguyễn Văn An", "Lê Thị Mai", "abc", "12/03/2008"):
+        with pytest.raises(CellError) as e:
+            read_ethnicity(v)
+        assert v not in str(e.value)

@@ -25,6 +25,7 @@ from .headers import (
     BOOL_INDEX,
     DESTINATION_INDEX,
     ETHNICITY_INDEX,
+    OTHER_ETHNIC_KEYS,
     LEVEL_INDEX,
     QUALIFICATION_INDEX,
     SCHOOL_LEVEL_INDEX,
@@ -216,7 +217,9 @@ def read_sector(v: Any, fmt: str = "") -> tuple[str | None, str | None]:
 
 
 def read_ethnicity(v: Any, fmt: str = "") -> tuple[str | None, str | None]:
-    """kinh / khmer / hoa / unknown by name; any other ethnic group's name is ``other``."""
+    """kinh / khmer / hoa / unknown by name; the name of one of Vietnam's other ethnic groups
+    (``headers.OTHER_ETHNIC_GROUPS``) is ``other``. Any other text is refused: a student's name typed in
+    the column must not pass as an ethnic group."""
     if v is None or (isinstance(v, str) and not v.strip()):
         return None, None
     raw = shown(v)
@@ -224,9 +227,13 @@ def read_ethnicity(v: Any, fmt: str = "") -> tuple[str | None, str | None]:
     if f in ETHNICITY_INDEX:
         code = ETHNICITY_INDEX[f]
         return code, (None if raw == code else f"'{raw}' read as {code}")
-    if f == "other" or (re.fullmatch(r"[a-z][a-z ]*", f) and len(f) >= 2 and not f.isdigit()):
+    key = f.replace(" ", "")
+    if key.startswith("dantoc"):  # "dân tộc Tày"
+        key = key[len("dantoc"):]
+    if key in OTHER_ETHNIC_KEYS:
         return "other", f"'{raw}' read as other (an ethnic group other than Kinh, Khmer and Hoa)"
-    raise CellError("an ethnic group (Kinh, Khmer, Hoa, another group's name, or 'không rõ')", "code")
+    raise CellError("an ethnic group (Kinh, Khmer, Hoa, the name of another of Vietnam's 54 groups, or 'không rõ')",
+                    "code")
 
 
 def read_text(v: Any, fmt: str = "") -> tuple[str | None, str | None]:

@@ -242,6 +242,17 @@ ETHNICITY_WORDS: dict[str, tuple[str, ...]] = {
     "hoa": ("hoa", "nguoi hoa", "dan toc hoa"),
     "unknown": ("khong ro", "chua ro", "unknown"),
 }
+#: The other 51 of Vietnam's 54 ethnic groups (the General Statistics Office's list, Decision 121-TCTK/PPCĐ),
+#: with common spellings; folded and without spaces when matched ("Ê-đê", "Ê Đê", "Êđê" all fit). They import
+#: as ``other``; a text that is none of them (a student's name typed in the column) is refused.
+OTHER_ETHNIC_GROUPS: tuple[str, ...] = (
+    "Tày", "Thái", "Mường", "Nùng", "Mông", "H'Mông", "Hmông", "Mèo", "Dao", "Gia Rai", "Jrai", "Ê Đê", "Ede",
+    "Ba Na", "Bahnar", "Xơ Đăng", "Sedang", "Sán Chay", "Cao Lan", "Sán Chỉ", "Cơ Ho", "Koho", "Chăm", "Chàm",
+    "Cham", "Sán Dìu", "Hrê", "Mnông", "M'Nông", "Ra Glai", "Raglai", "Xtiêng", "Stiêng", "Bru Vân Kiều",
+    "Vân Kiều", "Bru", "Thổ", "Giáy", "Cơ Tu", "Katu", "Gié Triêng", "Giẻ Triêng", "Mạ", "Khơ Mú", "Khmu", "Co",
+    "Cor", "Tà Ôi", "Ta Oi", "Chơ Ro", "Kháng", "Xinh Mun", "Hà Nhì", "Chu Ru", "Lào", "La Chí", "La Ha", "Phù Lá",
+    "La Hủ", "Lự", "Lô Lô", "Chứt", "Mảng", "Pà Thẻn", "Cơ Lao", "Cống", "Bố Y", "Si La", "Pu Péo", "Brâu", "Ơ Đu",
+    "Rơ Măm", "Ngái", "dân tộc khác", "khác", "other", "nước ngoài", "người nước ngoài", "foreign")
 BOOL_WORDS: dict[bool, tuple[str, ...]] = {
     True: ("true", "1", "yes", "x", "co", "dung", "v", "y"),
     False: ("false", "0", "no", "khong", "sai", "n"),
@@ -314,6 +325,8 @@ LEVEL_INDEX = _index(LEVEL_WORDS)
 SCHOOL_LEVEL_INDEX = _index(SCHOOL_LEVEL_WORDS)
 SEX_INDEX = _index(SEX_WORDS)
 ETHNICITY_INDEX = _index(ETHNICITY_WORDS)
+#: ``OTHER_ETHNIC_GROUPS`` folded, spaces removed (the key ``cells.read_ethnicity`` matches).
+OTHER_ETHNIC_KEYS = frozenset(fold(g).replace(" ", "") for g in OTHER_ETHNIC_GROUPS)
 BOOL_INDEX = {fold(s): v for v, ss in BOOL_WORDS.items() for s in ss}
 QUALIFICATION_INDEX = _index(QUALIFICATION_WORDS)
 VOC_LEVEL_INDEX = _index(VOC_LEVEL_WORDS)
