@@ -203,7 +203,11 @@ def read_params_file(path: str | Path) -> dict[str, Any]:
             p = p2
         else:
             raise ParamsError(f"{path}: parameters file not found")
-    return read_yaml_mapping(p, expected="a mapping of parameter keys")
+    values = read_yaml_mapping(p, expected="a mapping of parameter keys")
+    if not values:  # every default is Càng Long's sample: an empty file would silently review the sample
+        raise ParamsError(f"{path}: the parameters file is empty; copy params/cang_long_2018_2025.yaml and set at "
+                          "least cycle, district, data and out")
+    return values
 
 
 #: Largest parameters or grid file read (bytes): a review's parameters are a few KB.

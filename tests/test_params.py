@@ -122,3 +122,14 @@ def test_python_objects_and_oversized_files_are_refused(tmp_path):
     f.write_text("cycle: x\n" + "#" * 1_100_000 + "\n", encoding="utf-8")
     with pytest.raises(ParamsError, match="a parameters or grid file is at most 1000000 bytes"):
         load_params(f)
+
+
+def test_an_empty_parameters_file_is_refused(tmp_path):
+    """Every default is the Càng Long sample's: an empty (or comments-only) file would review the sample silently."""
+    from evaluation.params import ParamsError, load_params
+
+    for text in ("", "# just a comment\n", "---\n"):
+        f = tmp_path / "new_district.yaml"
+        f.write_text(text, encoding="utf-8")
+        with pytest.raises(ParamsError, match="new_district.yaml: the parameters file is empty"):
+            load_params(f)
