@@ -1757,7 +1757,7 @@ def test_import_report_names_the_base_folder_without_a_machine_path(tmp_path, wh
     shown = {"beside": "../cohort", "elsewhere": "cohort"}[where]
     assert res.report["base"] == shown
     md = (out / "import_report.md").read_text(encoding="utf-8")
-    assert f"Base folder: `{shown}`" in md
+    assert f"Thư mục gốc / base folder: `{shown}`" in md
     for f in out.iterdir():
         assert str(tmp_path) not in f.read_text(encoding="utf-8"), f.name
 

@@ -1105,16 +1105,20 @@ def _report(files: list[Path], log: _Log, frames: dict[str, pd.DataFrame], key: 
 
 
 def _report_md(rep: dict[str, Any]) -> str:
-    L = ["# Import report", "",
-         f"Imported {rep['imported_at']}; communes in the inputs keyed as **{rep['geography_of_inputs']}**.", "",
-         "## Inputs", "", "| file | bytes | sha256 |", "|---|---|---|"]
+    geo = rep["geography_of_inputs"]
+    L = ["# Báo cáo nhập số liệu / Import report", "",
+         f"Nhập lúc {rep['imported_at']}; mã xã trong tệp đầu vào theo địa giới **{geo}**.  ",
+         f"Imported {rep['imported_at']}; communes in the inputs keyed as **{geo}**.", "",
+         "## Tệp đầu vào / Inputs", "", "| tệp / file | byte / bytes | sha256 |", "|---|---|---|"]
     L += [f"| {i['file']} | {i['bytes']} | `{i['sha256'][:16]}…` |" for i in rep["inputs"]]
     if rep.get("base"):
-        L += ["", f"Base folder: `{rep['base']}`; tables taken from it: "
-              + (", ".join(f"{t} ({f})" for t, f in rep["tables_from_base"].items()) or "none")]
-    L += ["", "## Tables written", "", "| table | file | rows | columns |", "|---|---|---|---|"]
+        taken = ", ".join(f"{t} ({f})" for t, f in rep["tables_from_base"].items())
+        L += ["", f"Thư mục gốc / base folder: `{rep['base']}`; bảng lấy từ đó / tables taken from it: "
+              + (taken or "không có / none")]
+    L += ["", "## Bảng đã ghi / Tables written", "", "| bảng / table | tệp / file | số dòng / rows | cột / columns |",
+          "|---|---|---|---|"]
     L += [f"| {t} | {v['file']} | {v['rows']} | {', '.join(v['columns'])} |" for t, v in rep["tables"].items()]
-    L += ["", "## Sheets read", ""]
+    L += ["", "## Trang tính đã đọc / Sheets read", ""]
     for s in rep["sheets"]:
         where = s["file"] + (f", sheet '{s['sheet']}'" if s["sheet"] is not None else "")
         rows = ", ".join(f"{n} {k}" for k, n in s["rows"].items())
@@ -1124,18 +1128,20 @@ def _report_md(rep: dict[str, Any]) -> str:
         if s["ignored_columns"]:
             L.append(f"  - ignored columns: {', '.join(s['ignored_columns'])}")
     if rep["decisions"]:
-        L += ["", "## Conversions and matches", ""]
+        L += ["", "## Chuyển đổi và đối chiếu / Conversions and matches", ""]
         for where, d in rep["decisions"].items():
             L.append(f"- {where}:")
             L += [f"  - {what}: {n}" for what, n in d.items()]
     if rep["notes"]:
-        L += ["", "## Notes", ""] + [f"- {n}" for n in rep["notes"]]
+        L += ["", "## Ghi chú / Notes", ""] + [f"- {n}" for n in rep["notes"]]
     if rep["pseudonymisation"]:
         p = rep["pseudonymisation"]
-        L += ["", "## Student records", "", f"- {p['method']}", f"- key from {p['key_source']} "
+        L += ["", "## Hồ sơ học sinh / Student records", "", f"- {p['method']}", f"- key from {p['key_source']} "
               f"(fingerprint `{p['key_fingerprint']}`)", f"- dropped: {p['dropped']}"]
     v = rep.get("validation", {})
-    L += ["", "## Validation", "", f"The folder meets the data contract (0 errors, {len(v.get('warnings', []))} "
-          f"warnings)."]
+    nw = len(v.get("warnings", []))
+    L += ["", "## Kiểm tra / Validation", "",
+          f"Thư mục đáp ứng quy định số liệu (0 lỗi, {nw} cảnh báo).  ",
+          f"The folder meets the data contract (0 errors, {nw} warnings)."]
     L += [f"- {w}" for w in v.get("warnings", [])]
     return "\n".join(L) + "\n"
