@@ -77,6 +77,7 @@ PHRASES: dict[str, str] = {
     "per school, level and year": "theo trường, cấp học và năm",
     "per level and year, whole district": "theo cấp học và năm, toàn huyện",
     "CSV file": "tệp CSV", "Parquet file": "tệp Parquet",
+    "CSV file (UTF-8, comma-separated, header row)": "tệp CSV (mã UTF-8, cách nhau bằng dấu phẩy, có dòng tiêu đề)",
     "lines": "dòng", "rows": "dòng", "line": "dòng", "row": "dòng",
     "is": "là", "contains": "chứa",
     "the root of the file system": "thư mục gốc của hệ thống tệp", "your home folder": "thư mục cá nhân của bạn",
@@ -352,6 +353,25 @@ CATALOGUE: tuple[tuple[str, str], ...] = (
     ("optional table {a}.csv or {b}.parquet; the report sections that need it are skipped",
      "bảng không bắt buộc {a}.csv hoặc {b}.parquet; các phần báo cáo cần bảng này được bỏ qua"),
     ("a readable {kind}; {reason}", "một {kind} đọc được; {reason}"),
+    # -- why a table file cannot be read (evaluation.io.TableReadError; the {reason} above) ---------------
+    ("both {a} and {b} exist; keep only one", "có cả {a} và {b}; chỉ giữ một tệp"),
+    ("the file is empty", "tệp rỗng"),
+    ("line {line} has more values than the header has columns ({n}); quote a value that holds a comma, or give the "
+     "extra column a header",
+     "dòng {line} có nhiều giá trị hơn số cột của dòng tiêu đề ({n}); đặt giá trị có dấu phẩy trong ngoặc kép, hoặc "
+     "đặt tên cho cột thừa"),
+    ("its bytes are not UTF-8 (first bad byte at offset {offset}); save it from Excel as 'CSV UTF-8'",
+     "tệp không mã hóa UTF-8 (byte sai đầu tiên ở vị trí {offset}); hãy lưu lại từ Excel dạng 'CSV UTF-8'"),
+    ("the file has no header row", "tệp không có dòng tiêu đề"),
+    ("pandas could not parse it: {detail}", "pandas không đọc được tệp: {detail}"),
+    ("its columns are separated by {sep}, not commas (Excel saves CSV so in a Vietnamese or European locale); save "
+     "it from Excel as 'CSV UTF-8 (Comma delimited)'",
+     "các cột cách nhau bằng {sep}, không phải dấu phẩy (Excel lưu CSV như vậy khi máy đặt vùng Việt Nam hoặc châu "
+     "Âu); hãy lưu lại từ Excel dạng 'CSV UTF-8 (Comma delimited)'"),
+    ("column '{key}' appears twice in the header (columns {a} and {b}); keep one of them",
+     "cột '{key}' xuất hiện hai lần ở dòng tiêu đề (cột {a} và {b}); giữ lại một cột"),
+    ("column {name} holds {t} values, not one number, text or true/false per cell; write it as plain values",
+     "cột {name} chứa giá trị kiểu {t}, không phải một số, chữ hay đúng/sai mỗi ô; hãy ghi thành giá trị thường"),
     ("at least one data row below the header", "ít nhất một dòng số liệu dưới dòng tiêu đề"),
     # -- safety rules (issue 13): digits, codes, formulas, sizes -------------------------------------
     ("a whole number written with the digits 0-9, at most 15 digits (e.g. 12)",
@@ -412,10 +432,25 @@ def translate(text: str, lang: str = DEFAULT_LANG, *, strict: bool = False) -> s
     for rx, vi in _compiled():
         m = rx.fullmatch(text)
         if m:
-            return vi.format(**{k: PHRASES.get(v, v) for k, v in m.groupdict().items()})
+            return vi.format(**{k: _part(k, v, lang) for k, v in m.groupdict().items()})
     if strict:
         return None  # type: ignore[return-value]
     return word("untranslated", lang) + text
+
+
+#: Placeholders that hold a message of their own (a file's reason for being unreadable): translated in turn.
+_NESTED = ("reason", "why")
+
+
+def _part(key: str, value: str, lang: str) -> str:
+    """A placeholder's value in ``lang``: a known phrase, a nested message (``_NESTED``), else as it is."""
+    if value in PHRASES:
+        return PHRASES[value]
+    if key in _NESTED and value:
+        nested = translate(value, lang, strict=True)
+        if nested is not None:
+            return nested
+    return value
 
 
 def has_translation(text: str) -> bool:

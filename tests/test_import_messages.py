@@ -66,3 +66,21 @@ def test_an_import_failure_in_both_languages():
         "giá trị '256': cần giá trị bằng tổng các dòng mà nó cộng: các dòng phía trên cộng lại là 266; dòng tổng "
         "không khớp với các phần [total_row]")
     assert e.format("en") == str(e)
+
+
+def test_unreadable_table_messages_are_vietnamese_through_and_through(tmp_path):
+    """Why a table file cannot be read (``evaluation.io``) is translated inside 'a readable ...; {reason}'."""
+    from evaluation.io import TableReadError, read_table
+
+    cases = {"graduates.csv": "school_id;year;level\nS1;2020;THCS\n", "schools.csv": "",
+             "communes.csv": "commune_code,name\n1,a,b\n", "counseling.csv": "school_id,year,school_id\nS1,2020,S2\n"}
+    for name, text in cases.items():
+        d = tmp_path / name.split(".")[0]
+        d.mkdir()
+        (d / name).write_text(text, encoding="utf-8")
+        with pytest.raises(TableReadError) as e:
+            read_table(d, name.split(".")[0])
+        msg = f"a readable CSV file; {e.value.reason}"
+        vi = translate(msg, "vi")
+        assert vi.startswith("một tệp CSV đọc được; ") and "(chưa có bản dịch)" not in vi, vi
+        assert not any(w in vi for w in ("the file", "column", "line ", "separated", "keep")), vi
