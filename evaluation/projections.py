@@ -255,9 +255,8 @@ def _annual_year_part(model: "ProjectionModel", d: pd.DataFrame, keep: np.ndarra
     district line for year t (their fixed weights, each school's coverage as it was), so year shocks and the
     changes in the schools' mix between years stay in r_t as they do in the annual regression; r is regressed
     on Z = (1, year, dip) (the dip only when it varies and leaves two residual degrees of freedom, as in
-    ``annual_trend``) and
-    s^2 = RSS / (T - k). Returns ``annual_s2``, ``annual_df``, ``annual_ZtZ_inv`` and ``annual_columns``
-    (which of 1, year, dip Z keeps)."""
+    ``annual_trend``) and s^2 = RSS / (T - k). Returns ``annual_s2``, ``annual_df``, ``annual_ZtZ_inv`` and
+    ``annual_columns`` (which of 1, year, dip Z keeps)."""
     m, info = model.model, model.info
     n = d[info["trials"]].to_numpy(dtype="float64")[keep]
     y = d[info["successes"]].to_numpy(dtype="float64")[keep]
@@ -278,6 +277,7 @@ def _annual_year_part(model: "ProjectionModel", d: pd.DataFrame, keep: np.ndarra
     res = r - Z @ (ZtZ_inv @ (Z.T @ r))
     return {"annual_s2": float(res @ res) / max(df, 1), "annual_df": max(df, 1), "annual_ZtZ_inv": ZtZ_inv,
             "annual_columns": cols}
+
 
 def fit_projection(panel: pd.DataFrame, *, successes: str = "vocational", trials: str = "graduates",
                    dip_years: Sequence[int] = (2020, 2021), pool_from: int | None = None) -> ProjectionModel:
