@@ -62,7 +62,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .indicators import TARGET_MET_VALUES, target_met_status, wilson_interval
+from .indicators import TARGET_MET_VALUES, target_met_status, wilson_interval  # noqa: F401 (TARGET_MET_VALUES re-exported)
 from .contract import DESTINATIONS, UNKNOWN, VOCATIONAL_PREFIX
 from .reference import shipped_targets, target_in_force
 from .results import EstimateResults
@@ -184,11 +184,7 @@ class ProjectionModel(EstimateResults):
         if plan not in PLANS:
             raise ValueError(f"project: plan {plan!r}: expected one of {', '.join(PLANS)}")
         m = self.model
-        fc = m["first_covered"].copy()
-        last = int(self.info["last_year"])
-        plan_year = last + 1 if plan_year is None else int(plan_year)
-        if plan == "full_coverage":
-            fc = np.where((fc == 0) | (fc > last), plan_year, fc)
+        fc = self._full_coverage(plan_year) if plan == "full_coverage" else m["first_covered"]
         w = m["weights"]
         rows = []
         for year in years:
@@ -208,25 +204,29 @@ class ProjectionModel(EstimateResults):
         return pd.DataFrame(rows, columns=["year", "plan", "estimate", "std_error", "ci_low", "ci_high", "coverage",
                                            "n_schools"])
 
+    def _full_coverage(self, plan_year: int | None) -> np.ndarray:
+        """First covered year per school under ``full_coverage``: every school not covered by the last year of
+        the data is covered from ``plan_year`` (default the year after)."""
+        fc = self.model["first_covered"]
+        last = int(self.info["last_year"])
+        return np.where((fc == 0) | (fc > last), last + 1 if plan_year is None else int(plan_year), fc)
+
+    def _plan_contrast(self, year: int, plan_year: int | None) -> np.ndarray:
+        """c with c' params = projected rate under full coverage minus status quo in ``year``."""
+        m = self.model
+        return m["weights"] @ (self._school_x(int(year), self._full_coverage(plan_year))
+                               - self._school_x(int(year), m["first_covered"]))
+
     def plan_effect(self, year: int, *, plan_year: int | None = None) -> tuple[float, float]:
         """Projected rate under full coverage minus status quo in ``year`` [fraction], and its SE
         (the school means cancel, only the effects' uncertainty remains)."""
-        m = self.model
-        last = int(self.info["last_year"])
-        plan_year = last + 1 if plan_year is None else int(plan_year)
-        fc = m["first_covered"]
-        full = np.where((fc == 0) | (fc > last), plan_year, fc)
-        c = m["weights"] @ (self._school_x(int(year), full) - self._school_x(int(year), fc))
-        return float(c @ self.params.to_numpy()), float(np.sqrt(c @ m["cov"] @ c))
+        c = self._plan_contrast(year, plan_year)
+        return float(c @ self.params.to_numpy()), float(np.sqrt(c @ self.model["cov"] @ c))
 
     def plan_effect_df(self, year: int, *, plan_year: int | None = None) -> float:
         """Degrees of freedom of ``plan_effect``: min(G - 1, T - k) when year shocks enter its variance, else G - 1."""
+        c = self._plan_contrast(year, plan_year)
         m = self.model
-        last = int(self.info["last_year"])
-        plan_year = last + 1 if plan_year is None else int(plan_year)
-        fc = m["first_covered"]
-        full = np.where((fc == 0) | (fc > last), plan_year, fc)
-        c = m["weights"] @ (self._school_x(int(year), full) - self._school_x(int(year), fc))
         return float(min(self.df, m["df_year"])) if float(c @ m["cov_year"] @ c) > 0 else float(self.df)
 
 
