@@ -36,7 +36,6 @@ R packages ``did`` (>= 2.3) and ``DRDID``.
 from __future__ import annotations
 
 import dataclasses
-import html
 import math
 import warnings
 from dataclasses import dataclass, field
@@ -446,7 +445,6 @@ def _prepare(data, *, outcome, unit, time, group, covariates, weights, control, 
     notes: list[str] = []
     dropped = {"missing_values": 0, "unbalanced": 0, "treated_in_first_period": 0}
 
-    cols = list(dict.fromkeys(core + list(covariates) + ([weights] if weights else [])))
     data = data.reset_index(drop=True)  # row numbers in messages are 0-based positions
     df = pd.DataFrame(index=data.index)
     df[unit] = data[unit]

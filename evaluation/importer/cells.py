@@ -132,7 +132,7 @@ def read_year(v: Any, fmt: str = "") -> tuple[int | None, str | None]:
     if m:
         return int(m.group(1)), "year stored as text"
     if re.fullmatch(r"\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}", s):
-        raise CellError(f"a year such as 2019, not a date; write the year alone", "date_as_year")
+        raise CellError("a year such as 2019, not a date; write the year alone", "date_as_year")
     raise CellError("a year such as 2019 (or a school year such as 2018-2019)")
 
 

@@ -35,7 +35,7 @@ from .issues import ImportFailed, ImportIssue, KeyMissing
 from .headers import map_choices as _map_choices_list
 from .layout import KEY_FIELDS, NUMERIC_FIELDS, Column, Layout, _numeric_like, best_header_row, find_layout
 from .students import DIRECT_IDENTIFIERS, PseudonymKey, graduates_from_students, identity, load_key
-from .vntext import decode_column, decode_legacy, fold, match_names, nfc
+from .vntext import decode_column, fold, match_names, nfc
 from .workbook import Grid, Unreadable, read_file
 
 REPORT_MD = "import_report.md"
